@@ -1,0 +1,61 @@
+//! # stockade
+//!
+//! Plans critical-mineral supply chains for defense: where processing capacity should stand and
+//! how dispersed it must be, and how large stockpiles should be, so that demand keeps being met
+//! when sites, suppliers, routes or countries drop out. Questions become mixed-integer programs
+//! solved with HiGHS.
+//!
+//! One pipeline: [`Model`] (the input file) -> [`Network`] (validated) -> [`ScenarioSet`] ->
+//! [`SitingProblem`] (sparse MIP) -> HiGHS -> [`SolveResult`].
+//!
+//! ```no_run
+//! let text = std::fs::read_to_string("models/rare-earths.json")?;
+//! let model = stockade::parse_model(&text)?;
+//! let result = stockade::solve(model, &stockade::Settings::default())?;
+//! println!("{:?} {:?}", result.status, result.objective);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod error;
+mod highs;
+pub mod import;
+pub mod mip;
+pub mod model;
+pub mod network;
+pub mod report;
+pub mod result;
+pub mod scenario;
+pub mod siting;
+pub mod solver;
+
+pub use error::{InputError, Problem, StockadeError};
+pub use model::Model;
+pub use network::{parse_model, Network};
+pub use result::SolveResult;
+pub use scenario::ScenarioSet;
+pub use siting::{solve_siting, SitingProblem};
+pub use solver::{Settings, SolveControl, Status};
+
+/// Validates a model: every problem at once, each with its JSON path and entity id.
+pub fn validate(model: &Model) -> Vec<Problem> {
+    match Network::new(model.clone()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.problems,
+    }
+}
+
+/// Validates and solves the siting model over its explicit scenarios.
+pub fn solve(model: Model, settings: &Settings) -> Result<SolveResult, StockadeError> {
+    solve_with(model, settings, &SolveControl::default())
+}
+
+/// [`solve`] with a cancellation flag and a progress sink.
+pub fn solve_with(
+    model: Model,
+    settings: &Settings,
+    control: &SolveControl,
+) -> Result<SolveResult, StockadeError> {
+    let net = Network::new(model)?;
+    solve_siting(&net, settings, control)
+}

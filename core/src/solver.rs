@@ -1,0 +1,142 @@
+//! The solver layer (DESIGN §5): one settings struct, one typed outcome, every HiGHS status
+//! mapped. Infeasible, time limit and interrupted are outcomes, not errors.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::mip::ModelSize;
+
+/// How to solve. `Default` is the only source of defaults (the CLI, REST and Python take theirs
+/// from here).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Wall-clock limit in seconds; none for no limit.
+    pub time_limit_s: Option<f64>,
+    /// Relative MIP gap at which the solve stops as optimal (1e-6 = 0.0001 %).
+    pub mip_gap: f64,
+    /// Threads HiGHS may use; none for HiGHS's own choice. Results are deterministic for a given
+    /// input, settings and thread count.
+    pub threads: Option<u32>,
+    /// Random seed of HiGHS.
+    pub seed: u32,
+    /// Run HiGHS presolve.
+    pub presolve: bool,
+    /// Print the HiGHS log on stderr.
+    pub log: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            time_limit_s: None,
+            mip_gap: 1e-6,
+            threads: None,
+            seed: 0,
+            presolve: true,
+            log: false,
+        }
+    }
+}
+
+/// How a solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Proven optimal within the gap.
+    Optimal,
+    /// Stopped at the time limit; `has_solution` says whether an incumbent exists.
+    TimeLimit,
+    /// No plan satisfies the constraints.
+    Infeasible,
+    /// The objective can decrease without limit (a modelling error).
+    Unbounded,
+    /// Stopped on request (cancellation or Ctrl-C), with the incumbent if any.
+    Interrupted,
+    /// Any other end (iteration, memory or solution limit, numerical trouble); see `detail`.
+    Unknown,
+}
+
+impl Status {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::TimeLimit => "time_limit",
+            Status::Infeasible => "infeasible",
+            Status::Unbounded => "unbounded",
+            Status::Interrupted => "interrupted",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// A point in a running solve, reported through [`SolveControl::progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Seconds since the solve started.
+    pub elapsed_s: f64,
+    /// Objective of the best plan found so far.
+    pub incumbent: Option<f64>,
+    /// Best proven lower bound.
+    pub best_bound: Option<f64>,
+    /// Relative gap between the two.
+    pub gap: Option<f64>,
+}
+
+/// Hooks into a running solve: a cancellation flag and a progress sink.
+#[derive(Default)]
+pub struct SolveControl {
+    /// Set to true to stop the solve; it ends `interrupted` with its incumbent.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Called from the solver thread as the solve progresses.
+    pub progress: Option<Box<dyn Fn(&Progress) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for SolveControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SolveControl")
+            .field("cancel", &self.cancel)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// What HiGHS returned for one model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SolverRun {
+    /// How the solve ended.
+    pub status: Status,
+    /// Whether a feasible point (incumbent) is available in `values`.
+    pub has_solution: bool,
+    /// Objective of the incumbent.
+    pub objective: Option<f64>,
+    /// Best proven lower bound (equals the objective for a solved LP).
+    pub best_bound: Option<f64>,
+    /// Relative gap |objective - bound| / max(|objective|, tiny).
+    pub mip_gap: Option<f64>,
+    /// Wall-clock seconds in HiGHS.
+    pub runtime_s: f64,
+    /// Size of the model passed.
+    pub size: ModelSize,
+    /// HiGHS's own status name, for the record.
+    pub detail: String,
+    /// Column values of the incumbent (empty without one).
+    #[serde(skip)]
+    pub values: Vec<f64>,
+    /// Row duals (LPs only; empty otherwise).
+    #[serde(skip)]
+    pub row_duals: Vec<f64>,
+}
+
+/// Solves a sparse MIP with HiGHS.
+pub fn solve_mip(
+    mip: &crate::mip::SparseMip,
+    settings: &Settings,
+    control: &SolveControl,
+) -> Result<SolverRun, crate::StockadeError> {
+    crate::highs::run(mip, settings, control)
+}

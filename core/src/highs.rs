@@ -256,6 +256,14 @@ fn map_status(code: sys::HighsInt) -> (Status, &'static str) {
     }
 }
 
+/// Passes `mip` to a fresh HiGHS instance and frees it without solving: the model hand-over
+/// alone, for measuring what a build costs up to the point where HiGHS holds the model.
+pub(crate) fn load_only(mip: &SparseMip) -> Result<(), StockadeError> {
+    let h = Instance::new()?;
+    h.set_bool("output_flag", false)?;
+    pass_model(&h, mip)
+}
+
 /// Passes `mip` to a fresh HiGHS instance, solves it and reads the outcome back.
 pub(crate) fn run(
     mip: &SparseMip,

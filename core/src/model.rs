@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A complete planning model: the network, the scenarios it must survive and the policies it
 /// must obey.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Model {
     /// Free-text name of the model.
@@ -56,6 +56,26 @@ pub struct Model {
     /// Policy constraints on the plan; each is optional.
     #[serde(default)]
     pub policies: Policies,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            name: String::new(),
+            description: String::new(),
+            currency: default_currency(),
+            materials: Vec::new(),
+            countries: Vec::new(),
+            suppliers: Vec::new(),
+            sites: Vec::new(),
+            depots: Vec::new(),
+            demand: Vec::new(),
+            routes: Vec::new(),
+            scenarios: Vec::new(),
+            shortfall_penalty_by_priority: BTreeMap::new(),
+            policies: Policies::default(),
+        }
+    }
 }
 
 fn default_currency() -> String {

@@ -988,3 +988,37 @@ pub fn diagnose(
         violations: problem.violations(&run),
     })
 }
+
+/// Size and build time of the siting MIP, without solving it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BuildReport {
+    /// Seconds to build the scenario set and the MIP.
+    pub build_s: f64,
+    /// Model size as HiGHS would see it.
+    pub model_size: crate::mip::ModelSize,
+    /// Rows per constraint family.
+    pub rows_by_family: BTreeMap<String, usize>,
+    /// Scenarios in the formulation.
+    pub scenarios: usize,
+}
+
+/// Builds the siting MIP of `net`, hands it to HiGHS (without solving) and reports its size and
+/// the time to that point.
+pub fn build_report(net: &Network) -> Result<BuildReport, StockadeError> {
+    let started = Instant::now();
+    let scenarios = ScenarioSet::explicit(net);
+    let problem = SitingProblem::build(net, &scenarios, false);
+    crate::highs::load_only(&problem.mip)?;
+    let build_s = started.elapsed().as_secs_f64();
+    BuildReport {
+        build_s,
+        model_size: problem.mip.size(),
+        rows_by_family: problem
+            .mip
+            .rows_by_family()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        scenarios: scenarios.cases.len(),
+    })
+}

@@ -1010,7 +1010,7 @@ pub fn build_report(net: &Network) -> Result<BuildReport, StockadeError> {
     let problem = SitingProblem::build(net, &scenarios, false);
     crate::highs::load_only(&problem.mip)?;
     let build_s = started.elapsed().as_secs_f64();
-    BuildReport {
+    Ok(BuildReport {
         build_s,
         model_size: problem.mip.size(),
         rows_by_family: problem

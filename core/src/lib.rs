@@ -37,6 +37,11 @@ pub use scenario::ScenarioSet;
 pub use siting::{solve_siting, SitingProblem};
 pub use solver::{Settings, SolveControl, Status};
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Validates a model: every problem at once, each with its JSON path and entity id.
 pub fn validate(model: &Model) -> Vec<Problem> {
     match Network::new(model.clone()) {

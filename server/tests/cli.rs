@@ -1,0 +1,105 @@
+//! The command line end to end: exit codes, field-naming errors, the import | solve pipe.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn stockade(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn stockade");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().expect("wait")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn import_pipe_solve_gives_the_published_optimum() {
+    let model = stockade(&["import", "orlib-cap", "../shared/benchmarks/orlib-cap/cap44.txt"], None);
+    assert!(model.status.success(), "{}", text(&model.stderr));
+    let out = stockade(&["solve", "-", "--json"], Some(&text(&model.stdout)));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    // cap44 published optimum (DEV-OPTIMA.md): 1235500.450
+    let obj = v["objective"].as_f64().expect("objective");
+    assert!((obj - 1_235_500.45).abs() / 1_235_500.45 < 1e-6, "{obj}");
+    for key in ["best_bound", "mip_gap", "runtime_s"] {
+        assert!(v[key].is_number(), "{key}");
+    }
+    let site = &v["sites"][0];
+    for key in ["id", "open", "modules", "capacity"] {
+        assert!(!site[key].is_null(), "{key}");
+    }
+}
+
+#[test]
+fn capa_needs_a_capacity() {
+    let out = stockade(&["import", "orlib-cap", "../shared/benchmarks/orlib-cap/capa.txt"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--capacity"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn validate_exit_codes() {
+    let good = r#"{"materials":[{"id":"m"}],"countries":[{"code":"A"}],
+        "sites":[{"id":"s","country":"A","output":"m","module_capacity":1,"max_modules":1}],
+        "demand":[{"id":"d","country":"A","material":"m","demand":1}],
+        "routes":[{"from":"s","to":"d"}]}"#;
+    let out = stockade(&["validate", "-"], Some(good));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let bad = good.replace(r#""module_capacity":1"#, r#""module_capacity":-5"#);
+    let out = stockade(&["validate", "-"], Some(&bad));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("sites[0].module_capacity (s): must be > 0, got -5"), "{}", text(&out.stdout));
+
+    let out = stockade(&["solve", "-"], Some(&bad));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("sites[0].module_capacity"));
+
+    let out = stockade(&["validate", "-"], Some("{not json"));
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = stockade(&["validate"], None);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+    let out = stockade(&["solve", "no/such/file.json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no/such/file.json"));
+}
+
+#[test]
+fn schema_is_a_json_schema_of_the_model() {
+    let out = stockade(&["schema"], None);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["title"], "Model");
+    assert!(v["properties"]["sites"].is_object());
+    assert_eq!(v["additionalProperties"], false);
+}
+
+#[test]
+fn default_model_solves_and_reads_like_a_plan() {
+    let out = stockade(&["solve", "models/rare-earths.json"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("status      optimal"), "{report}");
+    assert!(report.contains("sites open"));
+    assert!(report.contains("policies"));
+}

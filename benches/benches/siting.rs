@@ -12,7 +12,8 @@ use stockade_benches::{synthetic, Size};
 
 fn cap(name: &str, failures: Option<&str>) -> Network {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks");
-    let text = std::fs::read_to_string(dir.join(format!("orlib-cap/{name}.txt"))).expect("cap file");
+    let text =
+        std::fs::read_to_string(dir.join(format!("orlib-cap/{name}.txt"))).expect("cap file");
     let opts = CapOptions {
         failures: failures.map(|f| std::fs::read_to_string(dir.join(f)).expect("scenario file")),
         ..CapOptions::default()
@@ -33,11 +34,21 @@ fn build(c: &mut Criterion) {
     let mut cases: Vec<(String, Network)> = vec![
         ("cap41".into(), cap("cap41", None)),
         ("cap131".into(), cap("cap131", None)),
-        ("stoch-cap71-S200".into(), cap("cap71", Some("stoch-cflp/scenarios-cap71-S200.txt"))),
-        ("stoch-cap71-S1000".into(), cap("cap71", Some("stoch-cflp/scenarios-cap71-S1000.txt"))),
+        (
+            "stoch-cap71-S200".into(),
+            cap("cap71", Some("stoch-cflp/scenarios-cap71-S200.txt")),
+        ),
+        (
+            "stoch-cap71-S1000".into(),
+            cap("cap71", Some("stoch-cflp/scenarios-cap71-S1000.txt")),
+        ),
     ];
     for (sites, demand, scenarios) in [(20, 50, 10), (50, 200, 10), (100, 200, 50)] {
-        let size = Size { sites, demand, scenarios };
+        let size = Size {
+            sites,
+            demand,
+            scenarios,
+        };
         let net = Network::new(synthetic(size, 7)).expect("valid");
         cases.push((format!("synthetic-{sites}x{demand}x{scenarios}"), net));
     }
@@ -60,8 +71,15 @@ fn solve(c: &mut Criterion) {
         ("cap41".into(), cap("cap41", None)),
         ("cap131".into(), cap("cap131", None)),
     ];
-    let size = Size { sites: 20, demand: 50, scenarios: 10 };
-    cases.push(("synthetic-20x50x10".into(), Network::new(synthetic(size, 7)).expect("valid")));
+    let size = Size {
+        sites: 20,
+        demand: 50,
+        scenarios: 10,
+    };
+    cases.push((
+        "synthetic-20x50x10".into(),
+        Network::new(synthetic(size, 7)).expect("valid"),
+    ));
     let settings = one_thread();
     for (name, net) in &cases {
         let scenarios = ScenarioSet::explicit(net);

@@ -31,7 +31,10 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
         })
         .collect();
     let mut model = Model {
-        name: format!("synthetic-{}x{}x{}-{seed}", size.sites, size.demand, size.scenarios),
+        name: format!(
+            "synthetic-{}x{}x{}-{seed}",
+            size.sites, size.demand, size.scenarios
+        ),
         materials: vec![Material {
             id: "oxide".into(),
             name: "oxide".into(),
@@ -41,7 +44,7 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
         countries,
         ..Model::default()
     };
-    let mut point = |rng: &mut ChaCha8Rng| (rng.gen_range(10.0..50.0), rng.gen_range(-40.0..40.0));
+    let point = |rng: &mut ChaCha8Rng| (rng.gen_range(10.0..50.0), rng.gen_range(-40.0..40.0));
     let mut total_demand = 0.0;
     for j in 0..size.demand {
         let (lat, lon) = point(&mut rng);

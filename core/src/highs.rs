@@ -120,7 +120,13 @@ fn pass_model(h: &Instance, mip: &SparseMip) -> Result<(), StockadeError> {
     let integrality: Vec<sys::HighsInt> = mip
         .col_integer
         .iter()
-        .map(|i| if *i { sys::kHighsVarTypeInteger } else { sys::kHighsVarTypeContinuous })
+        .map(|i| {
+            if *i {
+                sys::kHighsVarTypeInteger
+            } else {
+                sys::kHighsVarTypeContinuous
+            }
+        })
         .collect();
     let inf = 1e30; // HiGHS's infinity
     let clamp = |v: &f64| v.clamp(-inf, inf);

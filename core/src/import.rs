@@ -23,7 +23,11 @@ impl<'a> Tokens<'a> {
             .enumerate()
             .flat_map(|(i, line)| line.split_whitespace().map(move |t| (i + 1, t)))
             .collect();
-        Tokens { tokens, next: 0, what }
+        Tokens {
+            tokens,
+            next: 0,
+            what,
+        }
     }
 
     fn error(&self, message: String) -> InputError {
@@ -31,7 +35,10 @@ impl<'a> Tokens<'a> {
             .tokens
             .get(self.next.saturating_sub(1))
             .map_or(0, |t| t.0);
-        InputError::single(format!("{} line {line} (token {})", self.what, self.next), message)
+        InputError::single(
+            format!("{} line {line} (token {})", self.what, self.next),
+            message,
+        )
     }
 
     fn raw(&mut self, name: &str) -> Result<&'a str, InputError> {
@@ -52,7 +59,9 @@ impl<'a> Tokens<'a> {
         let tok = self.raw(name)?;
         match tok.parse::<usize>() {
             Ok(v) if v <= max => Ok(v),
-            Ok(v) => Err(self.error(format!("{name} = {v} is larger than the {max} this importer accepts"))),
+            Ok(v) => Err(self.error(format!(
+                "{name} = {v} is larger than the {max} this importer accepts"
+            ))),
             Err(_) => Err(self.error(format!("{name} must be a whole number, got `{tok}`"))),
         }
     }
@@ -162,7 +171,9 @@ pub fn orlib_cap(text: &str, name: &str, opts: &CapOptions) -> Result<Model, Inp
             }
         };
         let fixed = t.number("warehouse fixed cost")?;
-        model.sites.push(facility(format!("w{}", i + 1), cap, fixed));
+        model
+            .sites
+            .push(facility(format!("w{}", i + 1), cap, fixed));
     }
     let mut max_unit = 0.0f64;
     for j in 0..n {
@@ -183,14 +194,20 @@ pub fn orlib_cap(text: &str, name: &str, opts: &CapOptions) -> Result<Model, Inp
         let lines: Vec<&str> = failures.lines().collect();
         let lines = trim_trailing_empty(&lines);
         if lines.is_empty() {
-            return Err(InputError::single("failures", "the failure file lists no scenario"));
+            return Err(InputError::single(
+                "failures",
+                "the failure file lists no scenario",
+            ));
         }
         let p = 1.0 / lines.len() as f64;
         for (k, line) in lines.iter().enumerate() {
             let mut availability = BTreeMap::new();
             for tok in line.split_whitespace() {
                 let i: usize = tok.parse().map_err(|_| {
-                    InputError::single(format!("failures line {}", k + 1), format!("`{tok}` is not a warehouse index"))
+                    InputError::single(
+                        format!("failures line {}", k + 1),
+                        format!("`{tok}` is not a warehouse index"),
+                    )
                 })?;
                 if i >= m {
                     return Err(InputError::single(
@@ -232,7 +249,10 @@ fn expect_end(t: &Tokens<'_>) -> Result<(), InputError> {
     if t.next < t.tokens.len() {
         return Err(InputError::single(
             format!("{} line {}", t.what, t.tokens[t.next].0),
-            format!("{} tokens left over after the data the header announces", t.tokens.len() - t.next),
+            format!(
+                "{} tokens left over after the data the header announces",
+                t.tokens.len() - t.next
+            ),
         ));
     }
     Ok(())
@@ -247,7 +267,9 @@ pub fn holmberg(text: &str, name: &str) -> Result<Model, InputError> {
     for i in 0..m {
         let cap = t.number("facility capacity")?;
         let fixed = t.number("facility fixed cost")?;
-        model.sites.push(facility(format!("f{}", i + 1), cap, fixed));
+        model
+            .sites
+            .push(facility(format!("f{}", i + 1), cap, fixed));
     }
     let mut demand = Vec::with_capacity(n);
     for j in 0..n {
@@ -263,7 +285,11 @@ pub fn holmberg(text: &str, name: &str) -> Result<Model, InputError> {
     }
     for j in 0..n {
         for i in 0..m {
-            let unit = if demand[j] > 0.0 { cost[j * m + i] / demand[j] } else { 0.0 };
+            let unit = if demand[j] > 0.0 {
+                cost[j * m + i] / demand[j]
+            } else {
+                0.0
+            };
             model
                 .routes
                 .push(link(format!("f{}", i + 1), format!("c{}", j + 1), unit));
@@ -314,8 +340,12 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     }
     let mut model = base_model(name);
     for v in 0..n {
-        model.sites.push(facility(format!("v{}", v + 1), n as f64, 0.0));
-        model.demand.push(customer(format!("d{}", v + 1), 1.0, false));
+        model
+            .sites
+            .push(facility(format!("v{}", v + 1), n as f64, 0.0));
+        model
+            .demand
+            .push(customer(format!("d{}", v + 1), 1.0, false));
     }
     for j in 0..n {
         for i in 0..n {

@@ -149,11 +149,22 @@ struct Validator {
     problems: Vec<Problem>,
 }
 
+/// Largest magnitude any quantity or amount of money may have: beyond it HiGHS treats a number as
+/// infinite, and no real plan comes near it.
+const MAX_MAGNITUDE: f64 = 1e15;
+
+/// A number as a person would write it: `-5`, `1.3`, `1e300`, `NaN`.
 fn num(x: f64) -> String {
     if x.is_nan() {
         "NaN".into()
+    } else if x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-6) {
+        format!("{x:e}")
     } else {
-        format!("{x}")
+        let fixed = format!("{x:.9}");
+        fixed
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
@@ -161,7 +172,7 @@ impl Validator {
     fn push(&mut self, path: impl Into<String>, entity: Option<&str>, message: String) {
         self.problems.push(Problem {
             path: path.into(),
-            entity: entity.map(str::to_string),
+            entity: entity.filter(|e| !e.is_empty()).map(str::to_string),
             message,
         });
     }
@@ -169,18 +180,38 @@ impl Validator {
     /// A finite number >= 0.
     fn nonneg(&mut self, path: String, id: &str, x: f64) {
         if !x.is_finite() {
-            self.push(path, Some(id), format!("must be a finite number, got {}", num(x)));
+            self.push(
+                path,
+                Some(id),
+                format!("must be a finite number, got {}", num(x)),
+            );
         } else if x < 0.0 {
             self.push(path, Some(id), format!("must be >= 0, got {}", num(x)));
+        } else if x > MAX_MAGNITUDE {
+            self.push(
+                path,
+                Some(id),
+                format!("must be at most 1e15, got {}", num(x)),
+            );
         }
     }
 
     /// A finite number > 0.
     fn positive(&mut self, path: String, id: &str, x: f64) {
         if !x.is_finite() {
-            self.push(path, Some(id), format!("must be a finite number, got {}", num(x)));
+            self.push(
+                path,
+                Some(id),
+                format!("must be a finite number, got {}", num(x)),
+            );
         } else if x <= 0.0 {
             self.push(path, Some(id), format!("must be > 0, got {}", num(x)));
+        } else if x > MAX_MAGNITUDE {
+            self.push(
+                path,
+                Some(id),
+                format!("must be at most 1e15, got {}", num(x)),
+            );
         }
     }
 
@@ -211,10 +242,18 @@ impl Validator {
         // Coordinates are read through the trait to keep one check for every node kind.
         if let Some((lat, lon)) = node.coordinates() {
             if !(-90.0..=90.0).contains(&lat) {
-                self.push(format!("{path}.lat"), Some(id), format!("must be within [-90, 90], got {}", num(lat)));
+                self.push(
+                    format!("{path}.lat"),
+                    Some(id),
+                    format!("must be within [-90, 90], got {}", num(lat)),
+                );
             }
             if !(-180.0..=180.0).contains(&lon) {
-                self.push(format!("{path}.lon"), Some(id), format!("must be within [-180, 180], got {}", num(lon)));
+                self.push(
+                    format!("{path}.lon"),
+                    Some(id),
+                    format!("must be within [-180, 180], got {}", num(lon)),
+                );
             }
         }
     }
@@ -225,12 +264,21 @@ impl Validator {
         let mut seen = HashSet::new();
         for (i, mat) in m.materials.iter().enumerate() {
             self.id(format!("materials[{i}].id"), &mat.id, &mut seen, "material");
-            self.nonneg(format!("materials[{i}].unit_price"), &mat.id, mat.unit_price);
+            self.nonneg(
+                format!("materials[{i}].unit_price"),
+                &mat.id,
+                mat.unit_price,
+            );
             material_by_id.entry(mat.id.clone()).or_insert(i);
         }
         let mut seen = HashSet::new();
         for (i, c) in m.countries.iter().enumerate() {
-            self.id(format!("countries[{i}].code"), &c.code, &mut seen, "country");
+            self.id(
+                format!("countries[{i}].code"),
+                &c.code,
+                &mut seen,
+                "country",
+            );
         }
         let countries: HashSet<&str> = m.countries.iter().map(|c| c.code.as_str()).collect();
         let material_ok = |id: &str| material_by_id.contains_key(id);
@@ -241,10 +289,16 @@ impl Validator {
         for (i, s) in m.suppliers.iter().enumerate() {
             let p = format!("suppliers[{i}]");
             self.id(format!("{p}.id"), &s.id, &mut seen, "node");
-            node_by_id.entry(s.id.clone()).or_insert(NodeRef::Supplier(i));
+            node_by_id
+                .entry(s.id.clone())
+                .or_insert(NodeRef::Supplier(i));
             self.location(&p, s, &countries);
             if !material_ok(&s.material) {
-                self.push(format!("{p}.material"), Some(&s.id), format!("unknown material `{}`", s.material));
+                self.push(
+                    format!("{p}.material"),
+                    Some(&s.id),
+                    format!("unknown material `{}`", s.material),
+                );
             }
             self.nonneg(format!("{p}.capacity"), &s.id, s.capacity);
             self.nonneg(format!("{p}.unit_cost"), &s.id, s.unit_cost);
@@ -256,27 +310,50 @@ impl Validator {
             self.location(&p, s, &countries);
             if let Some(input) = &s.input {
                 if !material_ok(input) {
-                    self.push(format!("{p}.input"), Some(&s.id), format!("unknown material `{input}`"));
+                    self.push(
+                        format!("{p}.input"),
+                        Some(&s.id),
+                        format!("unknown material `{input}`"),
+                    );
                 }
                 if input == &s.output {
-                    self.push(format!("{p}.input"), Some(&s.id), "input and output must differ".to_string());
+                    self.push(
+                        format!("{p}.input"),
+                        Some(&s.id),
+                        "input and output must differ".to_string(),
+                    );
                 }
             }
             if !material_ok(&s.output) {
-                self.push(format!("{p}.output"), Some(&s.id), format!("unknown material `{}`", s.output));
+                self.push(
+                    format!("{p}.output"),
+                    Some(&s.id),
+                    format!("unknown material `{}`", s.output),
+                );
             }
             if !(s.yield_ > 0.0 && s.yield_ <= 1.0) {
-                self.push(format!("{p}.yield"), Some(&s.id), format!("must be within (0, 1], got {}", num(s.yield_)));
+                self.push(
+                    format!("{p}.yield"),
+                    Some(&s.id),
+                    format!("must be within (0, 1], got {}", num(s.yield_)),
+                );
             }
             self.positive(format!("{p}.module_capacity"), &s.id, s.module_capacity);
             if s.max_modules == 0 {
-                self.push(format!("{p}.max_modules"), Some(&s.id), "must be >= 1, got 0".to_string());
+                self.push(
+                    format!("{p}.max_modules"),
+                    Some(&s.id),
+                    "must be >= 1, got 0".to_string(),
+                );
             }
             if s.existing_modules > s.max_modules {
                 self.push(
                     format!("{p}.existing_modules"),
                     Some(&s.id),
-                    format!("must be <= max_modules ({}), got {}", s.max_modules, s.existing_modules),
+                    format!(
+                        "must be <= max_modules ({}), got {}",
+                        s.max_modules, s.existing_modules
+                    ),
                 );
             }
             self.nonneg(format!("{p}.open_cost"), &s.id, s.open_cost);
@@ -301,7 +378,11 @@ impl Validator {
             let mut held = 0.0;
             for (mat, t) in &d.existing_stock {
                 if !material_ok(mat) {
-                    self.push(format!("{p}.existing_stock.{mat}"), Some(&d.id), format!("unknown material `{mat}`"));
+                    self.push(
+                        format!("{p}.existing_stock.{mat}"),
+                        Some(&d.id),
+                        format!("unknown material `{mat}`"),
+                    );
                 }
                 self.nonneg(format!("{p}.existing_stock.{mat}"), &d.id, *t);
                 held += t;
@@ -310,7 +391,11 @@ impl Validator {
                 self.push(
                     format!("{p}.existing_stock"),
                     Some(&d.id),
-                    format!("existing stock {} t exceeds the capacity {} t", num(held), num(d.capacity)),
+                    format!(
+                        "existing stock {} t exceeds the capacity {} t",
+                        num(held),
+                        num(d.capacity)
+                    ),
                 );
             }
         }
@@ -322,10 +407,18 @@ impl Validator {
                 Ok(p) => {
                     priority_penalty.insert(p, *pen);
                 }
-                Err(_) => self.push(path.clone(), None, format!("key must be a priority (a whole number), got `{key}`")),
+                Err(_) => self.push(
+                    path.clone(),
+                    None,
+                    format!("key must be a priority (a whole number), got `{key}`"),
+                ),
             }
             if !(pen.is_finite() && *pen >= 0.0) {
-                self.push(path, None, format!("must be a finite number >= 0, got {}", num(*pen)));
+                self.push(
+                    path,
+                    None,
+                    format!("must be a finite number >= 0, got {}", num(*pen)),
+                );
             }
         }
         for (i, d) in m.demand.iter().enumerate() {
@@ -334,13 +427,20 @@ impl Validator {
             node_by_id.entry(d.id.clone()).or_insert(NodeRef::Demand(i));
             self.location(&p, d, &countries);
             if !material_ok(&d.material) {
-                self.push(format!("{p}.material"), Some(&d.id), format!("unknown material `{}`", d.material));
+                self.push(
+                    format!("{p}.material"),
+                    Some(&d.id),
+                    format!("unknown material `{}`", d.material),
+                );
             }
             self.nonneg(format!("{p}.demand"), &d.id, d.demand);
             if let Some(pen) = d.shortfall_penalty {
                 self.nonneg(format!("{p}.shortfall_penalty"), &d.id, pen);
             }
-            demand_penalty.push(d.shortfall_penalty.or_else(|| priority_penalty.get(&d.priority).copied()));
+            demand_penalty.push(
+                d.shortfall_penalty
+                    .or_else(|| priority_penalty.get(&d.priority).copied()),
+            );
         }
 
         // Routes: resolved ends, a carried material that both ends agree on.
@@ -358,7 +458,11 @@ impl Validator {
             let key = r.key();
             self.id(format!("{p}.id"), &key, &mut seen_routes, "route");
             if node_by_id.contains_key(&key) {
-                self.push(format!("{p}.id"), Some(&key), format!("route id `{key}` is also a node id"));
+                self.push(
+                    format!("{p}.id"),
+                    Some(&key),
+                    format!("route id `{key}` is also a node id"),
+                );
             }
             self.nonneg(format!("{p}.unit_cost"), &key, r.unit_cost);
             if let Some(c) = r.capacity {
@@ -371,16 +475,28 @@ impl Validator {
             let from = node_by_id.get(&r.from).copied();
             let to = node_by_id.get(&r.to).copied();
             if from.is_none() {
-                self.push(format!("{p}.from"), Some(&key), format!("unknown node `{}`", r.from));
+                self.push(
+                    format!("{p}.from"),
+                    Some(&key),
+                    format!("unknown node `{}`", r.from),
+                );
             }
             if to.is_none() {
-                self.push(format!("{p}.to"), Some(&key), format!("unknown node `{}`", r.to));
+                self.push(
+                    format!("{p}.to"),
+                    Some(&key),
+                    format!("unknown node `{}`", r.to),
+                );
             }
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
             };
             if r.from == r.to {
-                self.push(format!("{p}.to"), Some(&key), "a route must join two different nodes".to_string());
+                self.push(
+                    format!("{p}.to"),
+                    Some(&key),
+                    "a route must join two different nodes".to_string(),
+                );
             }
             // What the end node takes in.
             let wants = match to {
@@ -390,7 +506,10 @@ impl Validator {
                         self.push(
                             format!("{p}.to"),
                             Some(&key),
-                            format!("site `{}` has no input material, so no route can lead to it", r.to),
+                            format!(
+                                "site `{}` has no input material, so no route can lead to it",
+                                r.to
+                            ),
                         );
                         continue;
                     }
@@ -400,7 +519,10 @@ impl Validator {
                     self.push(
                         format!("{p}.to"),
                         Some(&key),
-                        format!("`{}` is a supplier or depot; routes lead to sites and demand nodes", r.to),
+                        format!(
+                            "`{}` is a supplier or depot; routes lead to sites and demand nodes",
+                            r.to
+                        ),
                     );
                     continue;
                 }
@@ -414,7 +536,10 @@ impl Validator {
                     self.push(
                         format!("{p}.from"),
                         Some(&key),
-                        format!("`{}` is a demand node; routes leave suppliers, sites and depots", r.from),
+                        format!(
+                            "`{}` is a demand node; routes leave suppliers, sites and depots",
+                            r.from
+                        ),
                     );
                     continue;
                 }
@@ -461,7 +586,11 @@ impl Validator {
             let p = format!("scenarios[{i}]");
             self.id(format!("{p}.id"), &s.id, &mut seen, "scenario");
             if s.id == "base" {
-                self.push(format!("{p}.id"), Some(&s.id), "`base` is reserved for the no-disruption scenario".to_string());
+                self.push(
+                    format!("{p}.id"),
+                    Some(&s.id),
+                    "`base` is reserved for the no-disruption scenario".to_string(),
+                );
             }
             self.share(format!("{p}.probability"), Some(&s.id), s.probability);
             if s.probability.is_finite() {
@@ -492,7 +621,11 @@ impl Validator {
             }
             for (k, c) in s.embargoes.iter().enumerate() {
                 if !countries.contains(c.as_str()) {
-                    self.push(format!("{p}.embargoes[{k}]"), Some(&s.id), format!("unknown country `{c}`"));
+                    self.push(
+                        format!("{p}.embargoes[{k}]"),
+                        Some(&s.id),
+                        format!("unknown country `{c}`"),
+                    );
                 }
             }
         }
@@ -500,7 +633,10 @@ impl Validator {
             self.push(
                 "scenarios",
                 None,
-                format!("probabilities sum to {}, more than 1", num(total_probability)),
+                format!(
+                    "probabilities sum to {}, more than 1",
+                    num(total_probability)
+                ),
             );
         }
 
@@ -508,7 +644,11 @@ impl Validator {
         self.reachability(m, &route_from, &route_to, &route_material, &material_by_id);
 
         for (i, d) in m.demand.iter().enumerate() {
-            if d.single_source && !route_from.iter().zip(&route_to).any(|(f, t)| matches!((f, t), (NodeRef::Site(_), NodeRef::Demand(k)) if *k == i)) {
+            if d.single_source
+                && !route_from.iter().zip(&route_to).any(
+                    |(f, t)| matches!((f, t), (NodeRef::Site(_), NodeRef::Demand(k)) if *k == i),
+                )
+            {
                 self.push(
                     format!("demand[{i}].single_source"),
                     Some(&d.id),
@@ -535,11 +675,18 @@ impl Validator {
             route_material,
             route_from,
             route_to,
-            route_by_key: route_key.iter().enumerate().map(|(e, k)| (k.clone(), e)).collect(),
+            route_by_key: route_key
+                .iter()
+                .enumerate()
+                .map(|(e, k)| (k.clone(), e))
+                .collect(),
             route_key,
             route_index,
             demand_penalty,
-            depot_materials: depot_materials.into_iter().map(|s| s.into_iter().collect()).collect(),
+            depot_materials: depot_materials
+                .into_iter()
+                .map(|s| s.into_iter().collect())
+                .collect(),
         })
     }
 
@@ -564,12 +711,16 @@ impl Validator {
         if let Some(os) = &p.open_sites {
             if let (Some(lo), Some(hi)) = (os.min, os.max) {
                 if lo > hi {
-                    self.push("policies.open_sites.min", None, format!("must be <= max ({hi}), got {lo}"));
+                    self.push(
+                        "policies.open_sites.min",
+                        None,
+                        format!("must be <= max ({hi}), got {lo}"),
+                    );
                 }
             }
         }
         if let Some(d) = p.min_separation_km {
-            self.nonneg("policies.min_separation_km".into(), "policies", d);
+            self.nonneg("policies.min_separation_km".into(), "", d);
             for (i, s) in m.sites.iter().enumerate() {
                 if s.coordinates().is_none() {
                     self.push(
@@ -581,7 +732,7 @@ impl Validator {
             }
         }
         if let Some(b) = p.budget {
-            self.nonneg("policies.budget".into(), "policies", b);
+            self.nonneg("policies.budget".into(), "", b);
         }
     }
 
@@ -614,14 +765,25 @@ impl Validator {
         for (i, s) in m.sites.iter().enumerate() {
             if let Some(k) = s.input.as_ref().and_then(|x| material_by_id.get(x)) {
                 if !produced[*k] {
-                    self.push(format!("sites[{i}].input"), Some(&s.id), format!("no supplier, site or depot provides `{}`", m.materials[*k].id));
+                    self.push(
+                        format!("sites[{i}].input"),
+                        Some(&s.id),
+                        format!(
+                            "no supplier, site or depot provides `{}`",
+                            m.materials[*k].id
+                        ),
+                    );
                 }
             }
         }
         for (i, d) in m.demand.iter().enumerate() {
             if let Some(k) = material_by_id.get(&d.material) {
                 if !produced[*k] {
-                    self.push(format!("demand[{i}].material"), Some(&d.id), format!("no supplier, site or depot provides `{}`", d.material));
+                    self.push(
+                        format!("demand[{i}].material"),
+                        Some(&d.id),
+                        format!("no supplier, site or depot provides `{}`", d.material),
+                    );
                 }
             }
         }
@@ -660,7 +822,8 @@ impl Validator {
                 self.push(
                     format!("demand[{i}]"),
                     Some(&d.id),
-                    "no chain of routes from a supplier, site or depot reaches this demand".to_string(),
+                    "no chain of routes from a supplier, site or depot reaches this demand"
+                        .to_string(),
                 );
             }
         }
@@ -674,6 +837,13 @@ pub fn parse_model(text: &str) -> Result<Model, InputError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = format!("{inner}");
-        InputError::single(if path.is_empty() || path == "." { "$".to_string() } else { path }, message)
+        InputError::single(
+            if path.is_empty() || path == "." {
+                "$".to_string()
+            } else {
+                path
+            },
+            message,
+        )
     })
 }

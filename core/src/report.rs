@@ -43,7 +43,10 @@ pub fn render(r: &SolveResult) -> String {
     if let Some(d) = &r.diagnosis {
         let _ = writeln!(s, "\nwhy infeasible (elastic re-solve):");
         if d.violations.is_empty() {
-            let _ = writeln!(s, "  no policy constraint or hard demand is to blame: check capacities and routes");
+            let _ = writeln!(
+                s,
+                "  no policy constraint or hard demand is to blame: check capacities and routes"
+            );
         }
         for v in &d.violations {
             let _ = writeln!(s, "  - {}", v.message);
@@ -59,21 +62,36 @@ pub fn render(r: &SolveResult) -> String {
         let _ = writeln!(s, "\ncost per year");
         let _ = writeln!(s, "  investment          {}", money(c.investment, cur));
         let _ = writeln!(s, "  stockpile           {}", money(c.stockpile, cur));
-        let _ = writeln!(s, "  operating (exp.)    {}", money(c.expected_operating, cur));
-        let _ = writeln!(s, "  shortfall (exp.)    {}", money(c.expected_shortfall_penalty, cur));
+        let _ = writeln!(
+            s,
+            "  operating (exp.)    {}",
+            money(c.expected_operating, cur)
+        );
+        let _ = writeln!(
+            s,
+            "  shortfall (exp.)    {}",
+            money(c.expected_shortfall_penalty, cur)
+        );
     }
 
     let open: Vec<_> = r.sites.iter().filter(|x| x.open).collect();
     let _ = writeln!(s, "\nsites open: {} of {}", open.len(), r.sites.len());
     let mut by_country: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for site in &open {
-        by_country.entry(site.country.as_str()).or_default().push(*site);
+        by_country
+            .entry(site.country.as_str())
+            .or_default()
+            .push(*site);
     }
     for (country, sites) in &by_country {
         let cap: f64 = sites.iter().map(|x| x.capacity).sum();
         let _ = writeln!(s, "  {country}: {} site(s), {cap:.1} t/yr", sites.len());
         for site in sites.iter().take(20) {
-            let name = if site.name.is_empty() { &site.id } else { &site.name };
+            let name = if site.name.is_empty() {
+                &site.id
+            } else {
+                &site.name
+            };
             let _ = writeln!(
                 s,
                 "    {:<28} {:<14} {:>3} modules ({} new)  {:>10.1} t/yr capacity  {:>10.1} t/yr used",
@@ -99,15 +117,35 @@ pub fn render(r: &SolveResult) -> String {
                 .filter(|(_, t)| **t > 0.0)
                 .map(|(m, t)| format!("{m} {t:.1} t"))
                 .collect();
-            let _ = writeln!(s, "  {} ({}): {}", d.id, d.country, if items.is_empty() { "empty".into() } else { items.join(", ") });
+            let _ = writeln!(
+                s,
+                "  {} ({}): {}",
+                d.id,
+                d.country,
+                if items.is_empty() {
+                    "empty".into()
+                } else {
+                    items.join(", ")
+                }
+            );
         }
     }
     let total_flow: f64 = r.flows.iter().map(|f| f.base).sum();
-    let _ = writeln!(s, "\nflows: {} routes used in the base scenario, {total_flow:.1} t/yr moved", r.flows.iter().filter(|f| f.base > 0.0).count());
+    let _ = writeln!(
+        s,
+        "\nflows: {} routes used in the base scenario, {total_flow:.1} t/yr moved",
+        r.flows.iter().filter(|f| f.base > 0.0).count()
+    );
     let mut top: Vec<_> = r.flows.iter().filter(|f| f.base > 0.0).collect();
     top.sort_by(|a, b| b.base.total_cmp(&a.base));
     for f in top.iter().take(10) {
-        let _ = writeln!(s, "  {:<40} {:<14} {:>10.1} t/yr", truncate(&format!("{} -> {}", f.from, f.to), 40), truncate(&f.material, 14), f.base);
+        let _ = writeln!(
+            s,
+            "  {:<40} {:<14} {:>10.1} t/yr",
+            truncate(&format!("{} -> {}", f.from, f.to), 40),
+            truncate(&f.material, 14),
+            f.base
+        );
     }
     if r.scenarios.len() > 1 || r.scenarios.iter().any(|x| x.shortfall_t > 0.0) {
         let _ = writeln!(s, "\nscenarios ({}):", r.scenarios.len());
@@ -128,9 +166,22 @@ pub fn render(r: &SolveResult) -> String {
     if !r.policies.is_empty() {
         let _ = writeln!(s, "\npolicies (value vs limit, slack):");
         for p in &r.policies {
-            let mat = p.material.as_deref().map(|m| format!(" [{m}]")).unwrap_or_default();
-            let pct = matches!(p.family.as_str(), "site_share" | "country_share" | "trusted_share");
-            let fmt = |x: f64| if pct { format!("{:.1}%", 100.0 * x) } else { format!("{x:.1}") };
+            let mat = p
+                .material
+                .as_deref()
+                .map(|m| format!(" [{m}]"))
+                .unwrap_or_default();
+            let pct = matches!(
+                p.family.as_str(),
+                "site_share" | "country_share" | "trusted_share"
+            );
+            let fmt = |x: f64| {
+                if pct {
+                    format!("{:.1}%", 100.0 * x)
+                } else {
+                    format!("{x:.1}")
+                }
+            };
             let _ = writeln!(
                 s,
                 "  {:<18} {:<18}{} {} {} {}  slack {}{}",

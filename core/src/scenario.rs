@@ -85,8 +85,8 @@ impl ScenarioSet {
                     .any(|c| s.closed_chokepoints.contains(c));
                 let from_country = net.node_country(net.route_from[e]);
                 let to_country = net.node_country(net.route_to[e]);
-                let embargoed = from_country != to_country
-                    && s.embargoes.iter().any(|c| c == from_country);
+                let embargoed =
+                    from_country != to_country && s.embargoes.iter().any(|c| c == from_country);
                 if closed || embargoed {
                     case.route[e] = 0.0;
                 }
@@ -115,4 +115,3 @@ impl ScenarioSet {
         }
     }
 }
-

@@ -146,7 +146,9 @@ impl<'a> SitingProblem<'a> {
             let existing = f64::from(s.existing_modules);
             let open_lb = if s.existing_modules > 0 { 1.0 } else { 0.0 };
             let open = self.mip.add_col(s.open_cost, open_lb, 1.0, true);
-            let modules = self.mip.add_col(s.module_cost, existing, f64::from(s.max_modules), true);
+            let modules = self
+                .mip
+                .add_col(s.module_cost, existing, f64::from(s.max_modules), true);
             // Existing modules are sunk: only new ones cost.
             self.mip.offset -= s.module_cost * existing;
             self.mip.add_row(
@@ -174,7 +176,9 @@ impl<'a> SitingProblem<'a> {
                     .get(&self.net.model.materials[m].id)
                     .copied()
                     .unwrap_or(0.0);
-                let col = self.mip.add_col(d.holding_cost, existing, d.capacity, false);
+                let col = self
+                    .mip
+                    .add_col(d.holding_cost, existing, d.capacity, false);
                 cols.push((m, col));
             }
             let mut terms: Vec<(Col, f64)> = cols.iter().map(|(_, c)| (*c, 1.0)).collect();
@@ -204,7 +208,12 @@ impl<'a> SitingProblem<'a> {
             let mut terms = Vec::new();
             for s in sites {
                 let z = self.mip.add_binary(0.0);
-                self.mip.add_row(fam_open, f64::NEG_INFINITY, 0.0, [(z, 1.0), (self.open[s], -1.0)]);
+                self.mip.add_row(
+                    fam_open,
+                    f64::NEG_INFINITY,
+                    0.0,
+                    [(z, 1.0), (self.open[s], -1.0)],
+                );
                 self.assign.insert((s, d), z);
                 terms.push((z, 1.0));
             }
@@ -237,7 +246,12 @@ impl<'a> SitingProblem<'a> {
             let routes = net.routes_out(NodeRef::Supplier(i));
             if !routes.is_empty() {
                 let terms: Vec<_> = routes.iter().map(|e| (flow_col(*e), 1.0)).collect();
-                self.mip.add_row(fam_sup, f64::NEG_INFINITY, s.capacity * case.supplier[i], terms);
+                self.mip.add_row(
+                    fam_sup,
+                    f64::NEG_INFINITY,
+                    s.capacity * case.supplier[i],
+                    terms,
+                );
             }
         }
 
@@ -398,7 +412,16 @@ impl<'a> SitingProblem<'a> {
                     }
                 });
                 let id = self.net.model.sites[s].id.clone();
-                self.policy_row("site_share", id, Some(m), Sense::AtMost, sigma, 0.0, terms, scale);
+                self.policy_row(
+                    "site_share",
+                    id,
+                    Some(m),
+                    Sense::AtMost,
+                    sigma,
+                    0.0,
+                    terms,
+                    scale,
+                );
             }
         }
     }
@@ -418,10 +441,26 @@ impl<'a> SitingProblem<'a> {
                     .map(|t| {
                         let (col, mc) = self.capacity_term(*t);
                         let inside = self.net.model.sites[*t].country == c;
-                        (col, if inside { (1.0 - sigma) * mc } else { -sigma * mc })
+                        (
+                            col,
+                            if inside {
+                                (1.0 - sigma) * mc
+                            } else {
+                                -sigma * mc
+                            },
+                        )
                     })
                     .collect();
-                self.policy_row("country_share", c, Some(m), Sense::AtMost, sigma, 0.0, terms, scale);
+                self.policy_row(
+                    "country_share",
+                    c,
+                    Some(m),
+                    Sense::AtMost,
+                    sigma,
+                    0.0,
+                    terms,
+                    scale,
+                );
             }
         }
     }
@@ -456,11 +495,29 @@ impl<'a> SitingProblem<'a> {
         let terms: Vec<(Col, f64)> = self.open.iter().map(|c| (*c, 1.0)).collect();
         if let Some(lo) = min {
             let lo = f64::from(lo);
-            self.policy_row("open_sites_min", "all".into(), None, Sense::AtLeast, lo, lo, terms.clone(), 1.0);
+            self.policy_row(
+                "open_sites_min",
+                "all".into(),
+                None,
+                Sense::AtLeast,
+                lo,
+                lo,
+                terms.clone(),
+                1.0,
+            );
         }
         if let Some(hi) = max {
             let hi = f64::from(hi);
-            self.policy_row("open_sites_max", "all".into(), None, Sense::AtMost, hi, hi, terms, 1.0);
+            self.policy_row(
+                "open_sites_max",
+                "all".into(),
+                None,
+                Sense::AtMost,
+                hi,
+                hi,
+                terms,
+                1.0,
+            );
         }
     }
 
@@ -480,13 +537,23 @@ impl<'a> SitingProblem<'a> {
             let mut cover_terms = Vec::new();
             for members in by_country.values() {
                 let z = self.mip.add_col(0.0, 0.0, 1.0, false);
-                let mut terms: Vec<(Col, f64)> = members.iter().map(|s| (self.open[*s], -1.0)).collect();
+                let mut terms: Vec<(Col, f64)> =
+                    members.iter().map(|s| (self.open[*s], -1.0)).collect();
                 terms.push((z, 1.0));
                 self.mip.add_row(fam, f64::NEG_INFINITY, 0.0, terms);
                 cover_terms.push((z, 1.0));
             }
             let c = f64::from(count);
-            self.policy_row("min_countries", "countries".into(), Some(m), Sense::AtLeast, c, c, cover_terms, 1.0);
+            self.policy_row(
+                "min_countries",
+                "countries".into(),
+                Some(m),
+                Sense::AtLeast,
+                c,
+                c,
+                cover_terms,
+                1.0,
+            );
         }
     }
 
@@ -504,7 +571,16 @@ impl<'a> SitingProblem<'a> {
                         self.net.model.sites[a].id, self.net.model.sites[b].id
                     );
                     let terms = vec![(self.open[a], 1.0), (self.open[b], 1.0)];
-                    self.policy_row("min_separation_km", subject, None, Sense::AtMost, km, 1.0, terms, 1.0);
+                    self.policy_row(
+                        "min_separation_km",
+                        subject,
+                        None,
+                        Sense::AtMost,
+                        km,
+                        1.0,
+                        terms,
+                        1.0,
+                    );
                     if let Some(last) = self.policy_rows.last_mut() {
                         last.pair = Some((a, b));
                     }
@@ -623,7 +699,9 @@ impl<'a> SitingProblem<'a> {
         }
         for ((s, d), z) in &self.assign {
             if val(*z) > 0.5 {
-                result.assignments.insert(m.demand[*d].id.clone(), m.sites[*s].id.clone());
+                result
+                    .assignments
+                    .insert(m.demand[*d].id.clone(), m.sites[*s].id.clone());
             }
         }
 
@@ -661,7 +739,9 @@ impl<'a> SitingProblem<'a> {
                 }
             }
             if self.elastic {
-                operating = (0..n_routes).map(|e| self.unit_cost(e) * val(self.flow[w * n_routes + e])).sum();
+                operating = (0..n_routes)
+                    .map(|e| self.unit_cost(e) * val(self.flow[w * n_routes + e]))
+                    .sum();
             }
             exp_operating += case.probability * operating;
             exp_penalty += case.probability * penalty;
@@ -670,7 +750,11 @@ impl<'a> SitingProblem<'a> {
                 probability: case.probability,
                 operating_cost: operating,
                 shortfall_t: short,
-                shortfall_share: if total_demand > 0.0 { short / total_demand } else { 0.0 },
+                shortfall_share: if total_demand > 0.0 {
+                    short / total_demand
+                } else {
+                    0.0
+                },
                 shortfall_penalty: penalty,
                 disrupted: case.disrupted(net),
             });
@@ -831,10 +915,17 @@ impl<'a> SitingProblem<'a> {
             }
             let material = row.material.map(|k| m.materials[k].id.clone());
             let achieved = self.row_value(row, &plan.capacity, &plan.open, plan.investment);
-            let on_material = material.as_deref().map(|x| format!(" ({x})")).unwrap_or_default();
+            let on_material = material
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default();
             let (label, limit_txt, achieved_txt) = match row.family {
                 "site_share" | "country_share" | "trusted_share" => (
-                    format!("{} {}{on_material}", row.family.replace('_', " "), row.subject),
+                    format!(
+                        "{} {}{on_material}",
+                        row.family.replace('_', " "),
+                        row.subject
+                    ),
                     format!("{:.1}%", 100.0 * row.limit),
                     format!("{:.1}%", 100.0 * achieved),
                 ),
@@ -844,7 +935,11 @@ impl<'a> SitingProblem<'a> {
                     format!("{achieved:.0} km"),
                 ),
                 _ => (
-                    format!("{} {}{on_material}", row.family.replace('_', " "), row.subject),
+                    format!(
+                        "{} {}{on_material}",
+                        row.family.replace('_', " "),
+                        row.subject
+                    ),
                     format!("{}", row.limit),
                     format!("{achieved}"),
                 ),
@@ -887,7 +982,11 @@ impl<'a> SitingProblem<'a> {
     /// First-stage decisions read from a solution vector.
     fn first_stage(&self, x: &[f64]) -> FirstStage {
         let m = &self.net.model;
-        let modules: Vec<u32> = self.modules.iter().map(|c| x[c.0].round().max(0.0) as u32).collect();
+        let modules: Vec<u32> = self
+            .modules
+            .iter()
+            .map(|c| x[c.0].round().max(0.0) as u32)
+            .collect();
         let open: Vec<bool> = self.open.iter().map(|c| x[c.0] > 0.5).collect();
         let capacity = m
             .sites

@@ -52,14 +52,21 @@ fn with_policies(policies: Value) -> Value {
 fn assert_optimal(r: &SolveResult, expected: f64) {
     assert_eq!(r.status, Status::Optimal);
     let obj = r.objective.expect("objective");
-    assert!((obj - expected).abs() < 1e-6, "objective {obj}, expected {expected}");
+    assert!(
+        (obj - expected).abs() < 1e-6,
+        "objective {obj}, expected {expected}"
+    );
     // Invariant: demand met in full.
     let delivered: f64 = r.flows.iter().map(|f| f.base).sum();
     assert!((delivered - 100.0).abs() < 1e-6);
 }
 
 fn open_sites(r: &SolveResult) -> Vec<&str> {
-    r.sites.iter().filter(|s| s.open).map(|s| s.id.as_str()).collect()
+    r.sites
+        .iter()
+        .filter(|s| s.open)
+        .map(|s| s.id.as_str())
+        .collect()
 }
 
 #[test]
@@ -77,7 +84,11 @@ fn site_share() {
     let r = solve(with_policies(json!({"site_share": 0.6})));
     assert_optimal(&r, 160.0);
     assert_eq!(open_sites(&r), ["s1", "s2"]);
-    let p: Vec<_> = r.policies.iter().filter(|p| p.family == "site_share").collect();
+    let p: Vec<_> = r
+        .policies
+        .iter()
+        .filter(|p| p.family == "site_share")
+        .collect();
     assert_eq!(p.len(), 3);
     let s1 = p.iter().find(|p| p.subject == "s1").expect("s1 row");
     assert!((s1.value - 0.5).abs() < 1e-9 && (s1.slack - 0.1).abs() < 1e-9);
@@ -87,10 +98,16 @@ fn site_share() {
 /// so s1 must stay closed; the cheapest plan is s2 alone: 50 + 100 x 2 = 250.
 #[test]
 fn country_share() {
-    let r = solve(with_policies(json!({"country_share": {"cap": 1.0, "by_country": {"B": 0.3}}})));
+    let r = solve(with_policies(
+        json!({"country_share": {"cap": 1.0, "by_country": {"B": 0.3}}}),
+    ));
     assert_optimal(&r, 250.0);
     assert_eq!(open_sites(&r), ["s2"]);
-    let b = r.policies.iter().find(|p| p.family == "country_share" && p.subject == "B").expect("B row");
+    let b = r
+        .policies
+        .iter()
+        .find(|p| p.family == "country_share" && p.subject == "B")
+        .expect("B row");
     assert_eq!(b.value, 0.0);
     assert!((b.slack - 0.3).abs() < 1e-9);
 }
@@ -101,7 +118,11 @@ fn country_share() {
 fn trusted_share() {
     let r = solve(with_policies(json!({"trusted_share": 0.5})));
     assert_optimal(&r, 160.0);
-    let t = r.policies.iter().find(|p| p.family == "trusted_share").expect("row");
+    let t = r
+        .policies
+        .iter()
+        .find(|p| p.family == "trusted_share")
+        .expect("row");
     // trusted capacity 100 t against demand 100 t: value 1.0, slack 0.5.
     assert!((t.value - 1.0).abs() < 1e-9 && (t.slack - 0.5).abs() < 1e-9);
 }
@@ -127,10 +148,16 @@ fn min_countries() {
 /// equator), so the pair is s1 + s3 (10 + 80 + 100 = 190), not s1 + s2 (160).
 #[test]
 fn min_separation() {
-    let r = solve(with_policies(json!({"open_sites": {"min": 2}, "min_separation_km": 500.0})));
+    let r = solve(with_policies(
+        json!({"open_sites": {"min": 2}, "min_separation_km": 500.0}),
+    ));
     assert_optimal(&r, 190.0);
     assert_eq!(open_sites(&r), ["s1", "s3"]);
-    let sep = r.policies.iter().find(|p| p.family == "min_separation_km").expect("row");
+    let sep = r
+        .policies
+        .iter()
+        .find(|p| p.family == "min_separation_km")
+        .expect("row");
     // s1 (0,0) to s3 (0,10): 10 degrees of a great circle of radius 6371 km = 1111.95 km.
     assert!((sep.value - 1111.949).abs() < 0.01, "{}", sep.value);
 }
@@ -143,7 +170,11 @@ fn budget() {
     assert_optimal(&r, 160.0);
     let r = solve(with_policies(json!({"trusted_share": 1.0, "budget": 55.0})));
     assert_optimal(&r, 250.0);
-    let b = r.policies.iter().find(|p| p.family == "budget").expect("row");
+    let b = r
+        .policies
+        .iter()
+        .find(|p| p.family == "budget")
+        .expect("row");
     assert!((b.value - 50.0).abs() < 1e-9 && (b.slack - 5.0).abs() < 1e-9);
 }
 
@@ -204,9 +235,16 @@ fn scenarios_and_shortfall() {
 fn stockpile_covers_outage() {
     let mut m = two_site_with_outage();
     m["depots"] = json!([{"id": "depot", "country": "A", "capacity": 200.0, "holding_cost": 0.2}]);
-    m["routes"].as_array_mut().expect("routes").push(json!({"from": "depot", "to": "d1"}));
+    m["routes"]
+        .as_array_mut()
+        .expect("routes")
+        .push(json!({"from": "depot", "to": "d1"}));
     let r = solve(m);
-    assert!((r.objective.expect("obj") - 180.0).abs() < 1e-6, "{:?}", r.objective);
+    assert!(
+        (r.objective.expect("obj") - 180.0).abs() < 1e-6,
+        "{:?}",
+        r.objective
+    );
     assert!((r.depots[0].stock["ndpr"] - 100.0).abs() < 1e-6);
     assert_eq!(open_sites(&r), ["s1"]);
 }
@@ -231,7 +269,7 @@ fn yields_convert_input_to_output() {
 }
 
 /// Diagnosis. CN has an existing site of 100 t/yr (it stays open); US can add at most 2 modules of
-/// 100. CN's share is at least 100 / 300 = 33.3%, so a 20% cap cannot hold.
+/// 100. CN's share is at least 100 / 300 = 33.3%, so a 20% cap on CN cannot hold.
 #[test]
 fn infeasible_policy_is_diagnosed() {
     let m = json!({
@@ -243,15 +281,27 @@ fn infeasible_policy_is_diagnosed() {
         ],
         "demand": [{"id": "d", "country": "US", "material": "ndpr", "demand": 100.0}],
         "routes": [{"from": "cn", "to": "d"}, {"from": "us", "to": "d"}],
-        "policies": {"country_share": {"cap": 0.2}}
+        "policies": {"country_share": {"cap": 1.0, "by_country": {"CN": 0.2}}}
     });
     let r = solve(m);
     assert_eq!(r.status, Status::Infeasible);
     let d = r.diagnosis.expect("diagnosis");
-    let cn = d.violations.iter().find(|v| v.subject == "CN").expect("CN named");
+    let cn = d
+        .violations
+        .iter()
+        .find(|v| v.subject == "CN")
+        .expect("CN named");
     assert_eq!(cn.family, "country_share");
-    assert!((cn.least_achievable - 1.0 / 3.0).abs() < 1e-9, "{}", cn.least_achievable);
-    assert!(cn.message.contains("20.0%") && cn.message.contains("33.3%"), "{}", cn.message);
+    assert!(
+        (cn.least_achievable - 1.0 / 3.0).abs() < 1e-9,
+        "{}",
+        cn.least_achievable
+    );
+    assert!(
+        cn.message.contains("20.0%") && cn.message.contains("33.3%"),
+        "{}",
+        cn.message
+    );
     assert!(!d.violations.iter().any(|v| v.subject == "US"));
 }
 

@@ -28,7 +28,8 @@ fn problems(v: Value) -> Vec<Problem> {
 }
 
 fn has(ps: &[Problem], path: &str, needle: &str) -> bool {
-    ps.iter().any(|p| p.path == path && p.message.contains(needle))
+    ps.iter()
+        .any(|p| p.path == path && p.message.contains(needle))
 }
 
 #[test]
@@ -46,15 +47,24 @@ fn every_problem_is_reported_at_once() {
     m["policies"]["country_share"]["cap"] = json!(1.2);
     m["demand"][0]["shortfall_penalty"] = json!(-1.0);
     let ps = problems(m);
-    assert!(has(&ps, "sites[0].module_capacity", "must be > 0, got -5"), "{ps:?}");
+    assert!(
+        has(&ps, "sites[0].module_capacity", "must be > 0, got -5"),
+        "{ps:?}"
+    );
     assert!(has(&ps, "sites[0].yield", "(0, 1]"));
     assert!(has(&ps, "suppliers[0].country", "unknown country `ZZ`"));
     assert!(has(&ps, "routes[1].to", "unknown node `nowhere`"));
     assert!(has(&ps, "policies.country_share.cap", "[0, 1]"));
     assert!(has(&ps, "demand[0].shortfall_penalty", ">= 0"));
-    let site = ps.iter().find(|p| p.path == "sites[0].module_capacity").expect("site problem");
+    let site = ps
+        .iter()
+        .find(|p| p.path == "sites[0].module_capacity")
+        .expect("site problem");
     assert_eq!(site.entity.as_deref(), Some("sep"));
-    assert_eq!(site.to_string(), "sites[0].module_capacity (sep): must be > 0, got -5");
+    assert_eq!(
+        site.to_string(),
+        "sites[0].module_capacity (sep): must be > 0, got -5"
+    );
 }
 
 #[test]
@@ -65,10 +75,25 @@ fn duplicate_ids_and_dangling_references() {
     m["scenarios"][0]["availability"] = json!({"ghost": 0.0});
     m["scenarios"][0]["embargoes"] = json!(["QQ"]);
     let ps = problems(m);
-    assert!(has(&ps, "depots[0].id", "duplicate node id `mine`"), "{ps:?}");
-    assert!(has(&ps, "sites[0].output", "unknown material `unobtainium`"));
-    assert!(has(&ps, "scenarios[0].availability.ghost", "unknown node or route"));
-    assert!(has(&ps, "scenarios[0].embargoes[0]", "unknown country `QQ`"));
+    assert!(
+        has(&ps, "depots[0].id", "duplicate node id `mine`"),
+        "{ps:?}"
+    );
+    assert!(has(
+        &ps,
+        "sites[0].output",
+        "unknown material `unobtainium`"
+    ));
+    assert!(has(
+        &ps,
+        "scenarios[0].availability.ghost",
+        "unknown node or route"
+    ));
+    assert!(has(
+        &ps,
+        "scenarios[0].embargoes[0]",
+        "unknown country `QQ`"
+    ));
 }
 
 #[test]
@@ -77,7 +102,14 @@ fn unreachable_demand_and_unsupplied_material() {
     m["suppliers"] = json!([]);
     m["routes"] = json!([{"from": "sep", "to": "d"}]);
     let ps = problems(m);
-    assert!(has(&ps, "sites[0].input", "no supplier, site or depot provides `ore`"), "{ps:?}");
+    assert!(
+        has(
+            &ps,
+            "sites[0].input",
+            "no supplier, site or depot provides `ore`"
+        ),
+        "{ps:?}"
+    );
     assert!(has(&ps, "demand[0]", "no chain of routes"));
 }
 
@@ -86,7 +118,10 @@ fn material_mismatch_on_a_route() {
     let mut m = good();
     m["routes"][0] = json!({"from": "mine", "to": "d"});
     let ps = problems(m);
-    assert!(has(&ps, "routes[0].to", "puts out `ore` but `d` takes `oxide`"), "{ps:?}");
+    assert!(
+        has(&ps, "routes[0].to", "puts out `ore` but `d` takes `oxide`"),
+        "{ps:?}"
+    );
 }
 
 #[test]
@@ -95,8 +130,12 @@ fn unknown_fields_and_wrong_types_name_their_path() {
     m["sites"][0]["modul_capacity"] = json!(5);
     let ps = problems(m);
     assert_eq!(ps.len(), 1);
-    assert_eq!(ps[0].path, "sites[0]");
-    assert!(ps[0].message.contains("unknown field `modul_capacity`"), "{}", ps[0].message);
+    assert_eq!(ps[0].path, "sites[0].modul_capacity");
+    assert!(
+        ps[0].message.contains("unknown field `modul_capacity`"),
+        "{}",
+        ps[0].message
+    );
 
     let mut m = good();
     m["demand"][0]["demand"] = json!("lots");

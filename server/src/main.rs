@@ -12,7 +12,11 @@ use stockade::import::{self, CapOptions};
 use stockade::{InputError, Model, Network, Settings, StockadeError};
 
 #[derive(Parser, Debug)]
-#[command(name = "stockade", version, about = "Plan resilient critical-mineral supply chains (siting, dispersion, stockpiles) with HiGHS")]
+#[command(
+    name = "stockade",
+    version,
+    about = "Plan resilient critical-mineral supply chains (siting, dispersion, stockpiles) with HiGHS"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,7 +118,9 @@ fn read_input(path: &str) -> Result<String, StockadeError> {
 fn read_file(path: &Path) -> Result<String, StockadeError> {
     std::fs::read(path)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .map_err(|e| InputError::single(path.display().to_string(), format!("cannot read: {e}")).into())
+        .map_err(|e| {
+            InputError::single(path.display().to_string(), format!("cannot read: {e}")).into()
+        })
 }
 
 fn instance_name(path: &Path) -> String {
@@ -124,7 +130,8 @@ fn instance_name(path: &Path) -> String {
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<(), StockadeError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| StockadeError::Solver(e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| StockadeError::Solver(e.to_string()))?;
     println!("{text}");
     Ok(())
 }
@@ -212,7 +219,8 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                     import::orlib_pmed(&read_file(&file)?, &instance_name(&file))?
                 }
             };
-            let text = serde_json::to_string(&model).map_err(|e| StockadeError::Solver(e.to_string()))?;
+            let text =
+                serde_json::to_string(&model).map_err(|e| StockadeError::Solver(e.to_string()))?;
             println!("{text}");
             Ok(ExitCode::SUCCESS)
         }

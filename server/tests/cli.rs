@@ -31,7 +31,14 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn import_pipe_solve_gives_the_published_optimum() {
-    let model = stockade(&["import", "orlib-cap", "../shared/benchmarks/orlib-cap/cap44.txt"], None);
+    let model = stockade(
+        &[
+            "import",
+            "orlib-cap",
+            "../shared/benchmarks/orlib-cap/cap44.txt",
+        ],
+        None,
+    );
     assert!(model.status.success(), "{}", text(&model.stderr));
     let out = stockade(&["solve", "-", "--json"], Some(&text(&model.stdout)));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -51,9 +58,20 @@ fn import_pipe_solve_gives_the_published_optimum() {
 
 #[test]
 fn capa_needs_a_capacity() {
-    let out = stockade(&["import", "orlib-cap", "../shared/benchmarks/orlib-cap/capa.txt"], None);
+    let out = stockade(
+        &[
+            "import",
+            "orlib-cap",
+            "../shared/benchmarks/orlib-cap/capa.txt",
+        ],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--capacity"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--capacity"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -68,7 +86,11 @@ fn validate_exit_codes() {
     let bad = good.replace(r#""module_capacity":1"#, r#""module_capacity":-5"#);
     let out = stockade(&["validate", "-"], Some(&bad));
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("sites[0].module_capacity (s): must be > 0, got -5"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("sites[0].module_capacity (s): must be > 0, got -5"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = stockade(&["solve", "-"], Some(&bad));
     assert_eq!(out.status.code(), Some(1));

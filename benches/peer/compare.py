@@ -336,6 +336,7 @@ def worker_stockade(args):
     rep = json.loads(proc.stdout)
     out = dict(tool="stockade", scenarios=args.scenarios, build_s=rep["build_s"], ready_s=wall,
                peak_kib=peak_kib, base_kib=None, size=rep["model_size"],
+               scenarios_built=rep.get("scenarios"),
                expected_size=expected_size(load(Path(args.data_dir), args.scenarios)),
                binary=str(binary))
     if args.solve:
@@ -428,6 +429,8 @@ def summarize(runs_by_tool):
         if objs:
             s["objective"] = objs[0]
             s["status"] = ok[0].get("status")
+        if ok[0].get("scenarios_built") is not None:
+            s["scenarios_built"] = ok[0]["scenarios_built"]
         if "binary" in ok[0]:
             s["binary"] = ok[0]["binary"]
         summary[tool] = s
@@ -475,6 +478,9 @@ def print_table(summary, S, tools, kind, repeat):
           "and data read, before the build")
 
     # sizes
+    if st_ok and st.get("scenarios_built") not in (None, S):
+        print(f"WARNING: stockade built {st['scenarios_built']} scenarios, the scenario file has "
+              f"{S} lines: its model is not the one the peers build (importer bug?)")
     exp = next((s["expected_size"] for s in summary.values() if "expected_size" in s), None)
     if exp:
         print(f"textbook size: {exp['rows']:,} rows x {exp['columns']:,} cols, "

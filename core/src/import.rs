@@ -191,8 +191,9 @@ pub fn orlib_cap(text: &str, name: &str, opts: &CapOptions) -> Result<Model, Inp
         }
     }
     if let Some(failures) = &opts.failures {
+        // One scenario per line; an empty line is the scenario in which nothing failed (the
+        // S = 1000 file ends with one), so no line is dropped.
         let lines: Vec<&str> = failures.lines().collect();
-        let lines = trim_trailing_empty(&lines);
         if lines.is_empty() {
             return Err(InputError::single(
                 "failures",
@@ -233,16 +234,6 @@ pub fn orlib_cap(text: &str, name: &str, opts: &CapOptions) -> Result<Model, Inp
     }
     expect_end(&t)?;
     Ok(model)
-}
-
-/// The scenario file may end in a newline; only the last empty line is not a scenario (an empty
-/// line elsewhere is the scenario in which nothing failed).
-fn trim_trailing_empty<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
-    match lines.last() {
-        Some(l) if l.trim().is_empty() && lines.len() > 1 => &lines[..lines.len() - 1],
-        Some(l) if l.trim().is_empty() => &[],
-        _ => lines,
-    }
 }
 
 fn expect_end(t: &Tokens<'_>) -> Result<(), InputError> {

@@ -24,19 +24,21 @@ impl ScenarioCase {
     /// Ids of everything this scenario disrupts, with the availability left.
     pub fn disrupted(&self, net: &Network) -> Vec<(String, f64)> {
         let m = &net.model;
+        let below_one = |avail: &[f64]| -> Vec<usize> {
+            (0..avail.len()).filter(|i| avail[*i] < 1.0).collect()
+        };
         let mut out = Vec::new();
-        let lists: [(&[f64], &dyn Fn(usize) -> String); 4] = [
-            (&self.supplier, &|i| m.suppliers[i].id.clone()),
-            (&self.site, &|i| m.sites[i].id.clone()),
-            (&self.depot, &|i| m.depots[i].id.clone()),
-            (&self.route, &|i| net.route_key[i].clone()),
-        ];
-        for (avail, name) in lists {
-            for (i, a) in avail.iter().enumerate() {
-                if *a < 1.0 {
-                    out.push((name(i), *a));
-                }
-            }
+        for i in below_one(&self.supplier) {
+            out.push((m.suppliers[i].id.clone(), self.supplier[i]));
+        }
+        for i in below_one(&self.site) {
+            out.push((m.sites[i].id.clone(), self.site[i]));
+        }
+        for i in below_one(&self.depot) {
+            out.push((m.depots[i].id.clone(), self.depot[i]));
+        }
+        for i in below_one(&self.route) {
+            out.push((net.route_key[i].clone(), self.route[i]));
         }
         out
     }

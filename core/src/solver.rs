@@ -87,13 +87,16 @@ pub struct Progress {
     pub gap: Option<f64>,
 }
 
+/// Receives progress reports from the solver thread.
+pub type ProgressSink = Box<dyn Fn(&Progress) + Send + Sync>;
+
 /// Hooks into a running solve: a cancellation flag and a progress sink.
 #[derive(Default)]
 pub struct SolveControl {
     /// Set to true to stop the solve; it ends `interrupted` with its incumbent.
     pub cancel: Option<Arc<AtomicBool>>,
     /// Called from the solver thread as the solve progresses.
-    pub progress: Option<Box<dyn Fn(&Progress) + Send + Sync>>,
+    pub progress: Option<ProgressSink>,
 }
 
 impl std::fmt::Debug for SolveControl {

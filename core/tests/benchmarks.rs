@@ -111,6 +111,23 @@ fn stoch_cflp_s50_matches_reference() {
     );
 }
 
+/// Every line of a scenario file is a scenario, the empty last line of S = 1000 included.
+#[test]
+fn stoch_cflp_scenario_counts() {
+    let dir = benchmarks();
+    let text = read(dir.join("orlib-cap/cap71.txt"));
+    for s in [10, 50, 200, 1000] {
+        let opts = CapOptions {
+            failures: Some(read(
+                dir.join(format!("stoch-cflp/scenarios-cap71-S{s}.txt")),
+            )),
+            ..CapOptions::default()
+        };
+        let model = import::orlib_cap(&text, "cap71", &opts).expect("import");
+        assert_eq!(model.scenarios.len(), s);
+    }
+}
+
 /// A solve stopped by its time limit returns its incumbent, the bound and the gap.
 #[test]
 fn time_limited_solve_returns_incumbent() {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use stockade::import::{orlib_cap, CapOptions};
 use stockade::solver::{solve_mip, SolveControl};
-use stockade::{Network, ScenarioSet, Settings, SitingProblem};
+use stockade::{BuildOptions, Network, ScenarioSet, Settings, SitingProblem};
 use stockade_benches::{synthetic, Size};
 
 fn cap(name: &str, failures: Option<&str>) -> Network {
@@ -56,7 +56,7 @@ fn build(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(name), net, |b, net| {
             b.iter(|| {
                 let scenarios = ScenarioSet::explicit(net);
-                let problem = SitingProblem::build(net, &scenarios, false);
+                let problem = SitingProblem::build(net, &scenarios, &BuildOptions::default());
                 problem.mip.size()
             })
         });
@@ -83,7 +83,7 @@ fn solve(c: &mut Criterion) {
     let settings = one_thread();
     for (name, net) in &cases {
         let scenarios = ScenarioSet::explicit(net);
-        let problem = SitingProblem::build(net, &scenarios, false);
+        let problem = SitingProblem::build(net, &scenarios, &BuildOptions::default());
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter(|| solve_mip(&problem.mip, &settings, &SolveControl::default()).expect("solve"))
         });

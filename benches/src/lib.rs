@@ -119,6 +119,7 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
             availability,
             closed_chokepoints: Vec::new(),
             embargoes: Vec::new(),
+            hazards: Vec::new(),
         });
     }
     model

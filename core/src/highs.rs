@@ -87,6 +87,27 @@ impl Instance {
     }
 }
 
+/// HiGHS runs one thread pool per process, sized by the first solve: a later solve that asks for
+/// another size fails outright. So the first request fixes the size (0 = HiGHS's default) and
+/// later requests for another size run on the existing pool instead of failing.
+static SCHEDULER: std::sync::Mutex<Option<u32>> = std::sync::Mutex::new(None);
+
+/// The thread count to pass to HiGHS for a request, if any.
+fn scheduler_threads(requested: Option<u32>) -> Option<u32> {
+    let Ok(mut pool) = SCHEDULER.lock() else {
+        return None;
+    };
+    let want = requested.map_or(0, |n| n.max(1));
+    match *pool {
+        None => {
+            *pool = Some(want);
+            requested.map(|n| n.max(1))
+        }
+        Some(size) if size == want && want > 0 => Some(want),
+        Some(_) => None,
+    }
+}
+
 fn apply_settings(h: &Instance, settings: &Settings) -> Result<(), StockadeError> {
     h.set_bool("output_flag", settings.log)?;
     if settings.log {
@@ -96,8 +117,8 @@ fn apply_settings(h: &Instance, settings: &Settings) -> Result<(), StockadeError
         h.set_double("time_limit", t.max(0.0))?;
     }
     h.set_double("mip_rel_gap", settings.mip_gap.max(0.0))?;
-    if let Some(n) = settings.threads {
-        h.set_int("threads", i64::from(n.max(1)))?;
+    if let Some(n) = scheduler_threads(settings.threads) {
+        h.set_int("threads", i64::from(n))?;
     }
     h.set_int("random_seed", i64::from(settings.seed.min(i32::MAX as u32)))?;
     h.set_string("presolve", if settings.presolve { "on" } else { "off" })?;
@@ -378,5 +399,158 @@ pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
         0.0
     } else {
         diff / objective.abs().max(1e-10)
+    }
+}
+
+/// One HiGHS instance kept across many solves of the same LP, changing only bounds and
+/// coefficients between them: HiGHS keeps its basis, so each re-solve is a warm-started dual
+/// simplex.
+pub struct LpSession {
+    highs: Instance,
+    num_cols: usize,
+    num_rows: usize,
+}
+
+impl std::fmt::Debug for LpSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LpSession")
+            .field("num_cols", &self.num_cols)
+            .field("num_rows", &self.num_rows)
+            .finish()
+    }
+}
+
+/// Outcome of one [`LpSession::solve`].
+#[derive(Debug, Clone)]
+pub struct LpOutcome {
+    /// Status.
+    pub status: Status,
+    /// Objective when solved.
+    pub objective: Option<f64>,
+    /// Column values when solved.
+    pub values: Vec<f64>,
+}
+
+impl LpSession {
+    /// Loads `mip` (which must be an LP) with the given settings.
+    pub fn new(mip: &SparseMip, settings: &Settings) -> Result<Self, StockadeError> {
+        if !mip.is_lp() {
+            return Err(StockadeError::Solver(
+                "an LP session needs a model without integer columns".into(),
+            ));
+        }
+        let highs = Instance::new()?;
+        apply_settings(&highs, settings)?;
+        pass_model(&highs, mip)?;
+        Ok(LpSession {
+            highs,
+            num_cols: mip.num_cols(),
+            num_rows: mip.num_rows(),
+        })
+    }
+
+    /// Sets the bounds of column `col`.
+    pub fn set_col_bounds(
+        &mut self,
+        col: usize,
+        lower: f64,
+        upper: f64,
+    ) -> Result<(), StockadeError> {
+        if col >= self.num_cols {
+            return Err(StockadeError::Solver(format!("column {col} out of range")));
+        }
+        let inf = 1e30;
+        // SAFETY: valid instance, index checked above.
+        let st = unsafe {
+            sys::Highs_changeColBounds(
+                self.highs.0,
+                col as sys::HighsInt,
+                lower.clamp(-inf, inf),
+                upper.clamp(-inf, inf),
+            )
+        };
+        self.highs.check("column bounds", st)
+    }
+
+    /// Sets the bounds of row `row`.
+    pub fn set_row_bounds(
+        &mut self,
+        row: usize,
+        lower: f64,
+        upper: f64,
+    ) -> Result<(), StockadeError> {
+        if row >= self.num_rows {
+            return Err(StockadeError::Solver(format!("row {row} out of range")));
+        }
+        let inf = 1e30;
+        // SAFETY: valid instance, index checked above.
+        let st = unsafe {
+            sys::Highs_changeRowBounds(
+                self.highs.0,
+                row as sys::HighsInt,
+                lower.clamp(-inf, inf),
+                upper.clamp(-inf, inf),
+            )
+        };
+        self.highs.check("row bounds", st)
+    }
+
+    /// Sets the coefficient of column `col` in row `row` (adding it when it was zero).
+    pub fn set_coefficient(
+        &mut self,
+        row: usize,
+        col: usize,
+        value: f64,
+    ) -> Result<(), StockadeError> {
+        if row >= self.num_rows || col >= self.num_cols {
+            return Err(StockadeError::Solver(format!(
+                "coefficient ({row}, {col}) out of range"
+            )));
+        }
+        // SAFETY: valid instance, indices checked above.
+        let st = unsafe {
+            sys::Highs_changeCoeff(
+                self.highs.0,
+                row as sys::HighsInt,
+                col as sys::HighsInt,
+                value,
+            )
+        };
+        self.highs.check("a coefficient", st)
+    }
+
+    /// Solves from the current basis.
+    pub fn solve(&mut self) -> Result<LpOutcome, StockadeError> {
+        // SAFETY: valid instance with a model.
+        unsafe { sys::Highs_run(self.highs.0) };
+        // SAFETY: valid instance.
+        let (status, _) = map_status(unsafe { sys::Highs_getModelStatus(self.highs.0) });
+        if status != Status::Optimal {
+            return Ok(LpOutcome {
+                status,
+                objective: None,
+                values: Vec::new(),
+            });
+        }
+        let mut values = vec![0.0; self.num_cols];
+        let mut col_dual = vec![0.0; self.num_cols];
+        let mut row_value = vec![0.0; self.num_rows];
+        let mut row_dual = vec![0.0; self.num_rows];
+        // SAFETY: buffers sized to the model's columns and rows.
+        let st = unsafe {
+            sys::Highs_getSolution(
+                self.highs.0,
+                values.as_mut_ptr(),
+                col_dual.as_mut_ptr(),
+                row_value.as_mut_ptr(),
+                row_dual.as_mut_ptr(),
+            )
+        };
+        self.highs.check("reading the solution", st)?;
+        Ok(LpOutcome {
+            status,
+            objective: self.highs.info_double("objective_function_value"),
+            values,
+        })
     }
 }

@@ -225,6 +225,7 @@ pub fn orlib_cap(text: &str, name: &str, opts: &CapOptions) -> Result<Model, Inp
                 availability,
                 closed_chokepoints: Vec::new(),
                 embargoes: Vec::new(),
+                hazards: Vec::new(),
             });
         }
         // stoch-cflp's penalty: 10 x the largest per-unit allocation cost, per unit unserved.

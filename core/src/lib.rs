@@ -18,23 +18,29 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod evaluate;
 mod highs;
+pub use highs::{LpOutcome, LpSession};
 pub mod import;
 pub mod mip;
 pub mod model;
 pub mod network;
+pub mod plan;
 pub mod report;
 pub mod result;
+pub mod saa;
 pub mod scenario;
 pub mod siting;
 pub mod solver;
 
 pub use error::{InputError, Problem, StockadeError};
+pub use evaluate::{evaluate, Evaluation, EvaluationSettings};
 pub use model::Model;
 pub use network::{parse_model, Network};
+pub use plan::Plan;
 pub use result::SolveResult;
 pub use scenario::ScenarioSet;
-pub use siting::{solve_siting, SitingProblem};
+pub use siting::{solve_siting, BuildOptions, SitingProblem};
 pub use solver::{Settings, SolveControl, Status};
 
 /// The README's examples, compiled and run as doctests.
@@ -62,5 +68,6 @@ pub fn solve_with(
     control: &SolveControl,
 ) -> Result<SolveResult, StockadeError> {
     let net = Network::new(model)?;
-    solve_siting(&net, settings, control)
+    let scenarios = ScenarioSet::explicit(&net);
+    solve_siting(&net, &scenarios, settings, control)
 }

@@ -56,6 +56,13 @@ pub struct Model {
     /// Policy constraints on the plan; each is optional.
     #[serde(default)]
     pub policies: Policies,
+    /// Threats: what can go wrong, how often, how badly. Sampled into scenarios (Monte Carlo)
+    /// and named by hardening options.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<Hazard>,
+    /// Risk attitude of the objective; expectation when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
 }
 
 impl Default for Model {
@@ -74,6 +81,8 @@ impl Default for Model {
             scenarios: Vec::new(),
             shortfall_penalty_by_priority: BTreeMap::new(),
             policies: Policies::default(),
+            hazards: Vec::new(),
+            risk: None,
         }
     }
 }
@@ -352,6 +361,175 @@ pub struct Scenario {
     /// another country is lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub embargoes: Vec<String>,
+    /// Hazard ids this scenario stands for: hardening that mitigates one of them restores its
+    /// share of the availability the scenario takes from a site.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<String>,
+}
+
+/// Kind of threat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardKind {
+    /// Earthquake, flood, cyclone, fire.
+    Natural,
+    /// Cyber intrusion.
+    Cyber,
+    /// Export controls, sanctions, unrest.
+    Political,
+    /// Shipping lane or port closure.
+    Transport,
+    /// Sabotage, accident, labour action or anything else.
+    Other,
+}
+
+/// What a hazard hits: every node or route in its scope at once (correlated losses).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HazardScope {
+    /// One supplier, site, depot or route, by id.
+    Node {
+        /// Node or route id.
+        id: String,
+    },
+    /// Every supplier, site and depot whose `region` matches (within `country` when given).
+    Region {
+        /// Region name, as in the nodes' `region`.
+        region: String,
+        /// Country code, to tell same-named regions apart.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        country: Option<String>,
+    },
+    /// Every supplier, site and depot in a country.
+    Country {
+        /// Country code.
+        country: String,
+    },
+    /// Every route through a chokepoint.
+    Chokepoint {
+        /// Chokepoint name, as in the routes' `chokepoints`.
+        name: String,
+    },
+    /// Every route from the country to another country (an export embargo).
+    Embargo {
+        /// Country code of the exporter.
+        country: String,
+    },
+}
+
+/// A threat (DESIGN §2, §3). While it lasts, everything in its scope keeps `availability` of its
+/// capacity; over a year that is `1 - duration * (1 - availability)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hazard {
+    /// Unique id, named by hardening options and scenarios.
+    pub id: String,
+    /// Kind of threat.
+    pub kind: HazardKind,
+    /// What it hits.
+    pub scope: HazardScope,
+    /// Probability that it happens in a year, 0..1.
+    pub probability: f64,
+    /// Share of capacity left while it lasts, 0..1.
+    pub availability: f64,
+    /// How long it lasts, as a fraction of the year, 0..1.
+    pub duration: f64,
+    /// Free-text description and source.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+impl Hazard {
+    /// Annual availability left in its scope when it happens: `1 - duration * (1 - availability)`.
+    pub fn annual_availability(&self) -> f64 {
+        1.0 - self.duration * (1.0 - self.availability)
+    }
+}
+
+/// Risk measure of the objective (Rockafellar-Uryasev CVaR).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// `expectation`, `cvar` (expectation + weight x CVaR_beta) or `worst_case` (beta = 1).
+    pub measure: RiskMeasure,
+    /// What the risk is measured on: scenario `cost` (currency/yr) or `shortfall` (t/yr).
+    #[serde(default)]
+    pub on: RiskOn,
+    /// CVaR level, 0..1 (0.95: the mean of the worst 5 % of outcomes). Ignored by worst_case.
+    #[serde(default = "default_beta")]
+    pub beta: f64,
+    /// Weight of the risk term in the objective (currency per currency, or per t of shortfall).
+    #[serde(default)]
+    pub weight: f64,
+    /// Upper limit on the risk term, as a hard constraint (currency/yr or t/yr).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+}
+
+fn default_beta() -> f64 {
+    0.95
+}
+
+/// The risk measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskMeasure {
+    /// Expected value only.
+    Expectation,
+    /// Conditional value at risk at level beta.
+    Cvar,
+    /// The worst scenario.
+    WorstCase,
+}
+
+/// The quantity risk is measured on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskOn {
+    /// Scenario cost: operating cost plus shortfall penalty.
+    #[default]
+    Cost,
+    /// Scenario shortfall in tonnes.
+    Shortfall,
+}
+
+/// N-k survivability: in every loss of up to `k` elements of the chosen kinds, demand of
+/// priority <= `priority` is met at least to `fraction`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Survivability {
+    /// Largest number of simultaneous losses, 1..3.
+    pub k: u32,
+    /// Element kinds that can be lost: `sites`, `suppliers`, `depots`, `routes`.
+    #[serde(default = "default_targets")]
+    pub targets: Vec<String>,
+    /// Share of protected demand that must still be met, 0..1.
+    #[serde(default = "one")]
+    pub fraction: f64,
+    /// Demand of this priority or more urgent (lower number) is protected.
+    #[serde(default = "default_priority")]
+    pub priority: u32,
+    /// How to enforce it: every contingency in the MIP (`enumerate`), constraint generation
+    /// (`generate`), or by the size of the contingency set (`auto`).
+    #[serde(default)]
+    pub method: SurvivabilityMethod,
+}
+
+/// How N-k survivability is enforced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SurvivabilityMethod {
+    /// Enumeration up to 40 contingencies, generation beyond.
+    #[default]
+    Auto,
+    /// Every contingency in the MIP.
+    Enumerate,
+    /// Solve, check every contingency with an LP, add the violated ones, re-solve.
+    Generate,
+}
+
+fn default_targets() -> Vec<String> {
+    vec!["sites".to_string()]
 }
 
 /// Policy constraints (DESIGN §4.1). Each is optional; absent means not imposed.
@@ -381,6 +559,13 @@ pub struct Policies {
     /// Investment (site opening, new modules, depot opening) at most this, currency/yr.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<f64>,
+    /// Output materials the share, trusted-share and country-count policies apply to; every
+    /// material that sites produce when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub materials: Vec<String>,
+    /// N-k survivability as a hard constraint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survivability: Option<Survivability>,
 }
 
 /// Country-share cap.

@@ -640,6 +640,50 @@ impl Validator {
             );
         }
 
+        // Partial availability on a route without capacity would change nothing (unlimited
+        // times 0.6 is unlimited): say so rather than ignore it.
+        for (i, s) in m.scenarios.iter().enumerate() {
+            for (target, a) in &s.availability {
+                if *a > 0.0 && *a < 1.0 {
+                    if let Some(r) = route_keys
+                        .contains(target.as_str())
+                        .then(|| m.routes.iter().find(|r| &r.key() == target))
+                        .flatten()
+                    {
+                        if r.capacity.is_none() {
+                            self.push(
+                                format!("scenarios[{i}].availability.{target}"),
+                                Some(&s.id),
+                                format!("route `{target}` has no capacity, so availability {} would change nothing; give the route a capacity or use 0", num(*a)),
+                            );
+                        }
+                    }
+                }
+            }
+            for (k, h) in s.hazards.iter().enumerate() {
+                if !m.hazards.iter().any(|x| &x.id == h) {
+                    self.push(
+                        format!("scenarios[{i}].hazards[{k}]"),
+                        Some(&s.id),
+                        format!("unknown hazard `{h}`"),
+                    );
+                }
+            }
+        }
+        self.hazards(m, &node_by_id, &route_keys, &countries, &chokepoints);
+        for (i, s) in m.sites.iter().enumerate() {
+            for (k, h) in s.hardening.iter().enumerate() {
+                for (j, hz) in h.hazards.iter().enumerate() {
+                    if !m.hazards.iter().any(|x| &x.id == hz) {
+                        self.push(
+                            format!("sites[{i}].hardening[{k}].hazards[{j}]"),
+                            Some(&s.id),
+                            format!("unknown hazard `{hz}`"),
+                        );
+                    }
+                }
+            }
+        }
         self.policies(m, &countries);
         self.reachability(m, &route_from, &route_to, &route_material, &material_by_id);
 
@@ -690,8 +734,104 @@ impl Validator {
         })
     }
 
+    fn hazards(
+        &mut self,
+        m: &Model,
+        nodes: &HashMap<String, NodeRef>,
+        routes: &HashSet<&str>,
+        countries: &HashSet<&str>,
+        chokepoints: &HashSet<String>,
+    ) {
+        use crate::model::HazardScope;
+        let mut seen = HashSet::new();
+        for (i, h) in m.hazards.iter().enumerate() {
+            let p = format!("hazards[{i}]");
+            self.id(format!("{p}.id"), &h.id, &mut seen, "hazard");
+            self.share(format!("{p}.probability"), Some(&h.id), h.probability);
+            self.share(format!("{p}.availability"), Some(&h.id), h.availability);
+            self.share(format!("{p}.duration"), Some(&h.id), h.duration);
+            match &h.scope {
+                HazardScope::Node { id } => match nodes.get(id) {
+                    Some(NodeRef::Demand(_)) => self.push(
+                        format!("{p}.scope.id"),
+                        Some(&h.id),
+                        format!("`{id}` is a demand node; hazards hit suppliers, sites, depots and routes"),
+                    ),
+                    Some(_) => {}
+                    None if routes.contains(id.as_str()) => {}
+                    None => self.push(format!("{p}.scope.id"), Some(&h.id), format!("unknown node or route `{id}`")),
+                },
+                HazardScope::Region { region, country } => {
+                    if let Some(c) = country {
+                        if !countries.contains(c.as_str()) {
+                            self.push(format!("{p}.scope.country"), Some(&h.id), format!("unknown country `{c}`"));
+                        }
+                    }
+                    let any = m.suppliers.iter().map(|n| &n.region)
+                        .chain(m.sites.iter().map(|n| &n.region))
+                        .chain(m.depots.iter().map(|n| &n.region))
+                        .any(|r| r == region);
+                    if !any {
+                        self.push(format!("{p}.scope.region"), Some(&h.id), format!("no supplier, site or depot is in region `{region}`"));
+                    }
+                }
+                HazardScope::Country { country } | HazardScope::Embargo { country } => {
+                    if !countries.contains(country.as_str()) {
+                        self.push(format!("{p}.scope.country"), Some(&h.id), format!("unknown country `{country}`"));
+                    }
+                }
+                HazardScope::Chokepoint { name } => {
+                    if !chokepoints.contains(name) {
+                        self.push(format!("{p}.scope.name"), Some(&h.id), format!("no route passes the chokepoint `{name}`"));
+                    }
+                }
+            }
+        }
+    }
+
     fn policies(&mut self, m: &Model, countries: &HashSet<&str>) {
         let p = &m.policies;
+        for (k, mat) in p.materials.iter().enumerate() {
+            if !m.sites.iter().any(|s| &s.output == mat) {
+                self.push(
+                    format!("policies.materials[{k}]"),
+                    None,
+                    format!("no site produces `{mat}`"),
+                );
+            }
+        }
+        if let Some(sv) = &p.survivability {
+            if !(1..=3).contains(&sv.k) {
+                self.push(
+                    "policies.survivability.k",
+                    None,
+                    format!("must be 1, 2 or 3, got {}", sv.k),
+                );
+            }
+            self.share("policies.survivability.fraction".into(), None, sv.fraction);
+            for (k, t) in sv.targets.iter().enumerate() {
+                if !["sites", "suppliers", "depots", "routes"].contains(&t.as_str()) {
+                    self.push(
+                        format!("policies.survivability.targets[{k}]"),
+                        None,
+                        format!("must be one of sites, suppliers, depots, routes; got `{t}`"),
+                    );
+                }
+            }
+        }
+        if let Some(r) = &m.risk {
+            if !(r.beta >= 0.0 && r.beta < 1.0) {
+                self.push(
+                    "risk.beta",
+                    None,
+                    format!("must be within [0, 1), got {}", num(r.beta)),
+                );
+            }
+            self.nonneg("risk.weight".into(), "", r.weight);
+            if let Some(l) = r.limit {
+                self.nonneg("risk.limit".into(), "", l);
+            }
+        }
         if let Some(x) = p.site_share {
             self.share("policies.site_share".into(), None, x);
         }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::mip::ModelSize;
+use crate::model::{RiskMeasure, RiskOn};
+use crate::plan::Plan;
 use crate::solver::{Settings, Status};
 
 /// The answer to a siting solve.
@@ -52,8 +54,45 @@ pub struct SolveResult {
     /// Why the model is infeasible, when it is and the policies are to blame.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
+    /// The first-stage decisions, as `--plan-out` saves them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+    /// The risk measure of the plan, when the model sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskReport>,
+    /// How N-k survivability was enforced, when the model asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survivability: Option<SurvivabilityReport>,
     /// The settings the solve ran with.
     pub settings: Settings,
+}
+
+/// The plan's risk, computed from its scenario outcomes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskReport {
+    /// Measure.
+    pub measure: RiskMeasure,
+    /// Quantity.
+    pub on: RiskOn,
+    /// CVaR level.
+    pub beta: f64,
+    /// Value: currency/yr for cost, t/yr for shortfall.
+    pub value: f64,
+}
+
+/// How N-k survivability was enforced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurvivabilityReport {
+    /// Largest number of simultaneous losses.
+    pub k: u32,
+    /// `enumeration` (every contingency in the MIP) or `constraint_generation`.
+    pub method: String,
+    /// Contingencies in the N-k set.
+    pub contingencies: usize,
+    /// Contingencies that ended up in the MIP.
+    pub in_model: usize,
+    /// MIP solves.
+    pub iterations: usize,
 }
 
 /// Annual cost of the plan by kind, currency/yr.

@@ -1,6 +1,12 @@
 //! Scenarios as the formulation sees them (DESIGN §3): a probability and the annual availability
-//! of every supplier, site, depot and route.
+//! of every supplier, site, depot and route. Three sources: the model's explicit list (with the
+//! base scenario), Monte Carlo sampling from the hazards (seeded ChaCha, so the same seed gives
+//! the same scenarios on every platform), and N-k enumeration of contingencies.
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::HazardScope;
 use crate::network::{Network, NodeRef};
 
 /// One scenario with every availability resolved.
@@ -8,7 +14,7 @@ use crate::network::{Network, NodeRef};
 pub struct ScenarioCase {
     /// Scenario id (`base` for the no-disruption scenario).
     pub id: String,
-    /// Probability.
+    /// Probability (0 for a contingency, which is a constraint rather than an outcome).
     pub probability: f64,
     /// Availability of each supplier, 0..1.
     pub supplier: Vec<f64>,
@@ -18,6 +24,11 @@ pub struct ScenarioCase {
     pub depot: Vec<f64>,
     /// Availability of each route, 0..1.
     pub route: Vec<f64>,
+    /// (site, hazard index) pairs: which hazards took availability from which site, so that
+    /// hardening against them can restore it.
+    pub site_hits: Vec<(usize, usize)>,
+    /// Hazard indices that happened in this scenario.
+    pub hazards: Vec<usize>,
 }
 
 impl ScenarioCase {
@@ -42,6 +53,98 @@ impl ScenarioCase {
         }
         out
     }
+
+    /// Whether hazard `h` took availability from site `s` in this scenario.
+    pub fn site_hit_by(&self, s: usize, h: usize) -> bool {
+        self.site_hits.contains(&(s, h))
+    }
+
+    fn lower_node(&mut self, n: NodeRef, a: f64) {
+        match n {
+            NodeRef::Supplier(i) => self.supplier[i] = self.supplier[i].min(a),
+            NodeRef::Site(i) => self.site[i] = self.site[i].min(a),
+            NodeRef::Depot(i) => self.depot[i] = self.depot[i].min(a),
+            NodeRef::Demand(_) => {}
+        }
+    }
+
+    /// Applies hazard `h` (happening) to everything in its scope.
+    fn apply_hazard(&mut self, net: &Network, h: usize) {
+        let m = &net.model;
+        let hz = &m.hazards[h];
+        let a = hz.annual_availability();
+        self.hazards.push(h);
+        let mut hit_nodes: Vec<NodeRef> = Vec::new();
+        match &hz.scope {
+            HazardScope::Node { id } => match net.node(id) {
+                Some(n) => hit_nodes.push(n),
+                None => {
+                    if let Some(e) = net.route(id) {
+                        self.route[e] = self.route[e].min(a);
+                    }
+                }
+            },
+            HazardScope::Region { region, country } => {
+                let inside =
+                    |r: &str, c: &str| r == region && country.as_deref().is_none_or(|k| k == c);
+                hit_nodes.extend(
+                    (0..m.suppliers.len())
+                        .filter(|i| inside(&m.suppliers[*i].region, &m.suppliers[*i].country))
+                        .map(NodeRef::Supplier),
+                );
+                hit_nodes.extend(
+                    (0..m.sites.len())
+                        .filter(|i| inside(&m.sites[*i].region, &m.sites[*i].country))
+                        .map(NodeRef::Site),
+                );
+                hit_nodes.extend(
+                    (0..m.depots.len())
+                        .filter(|i| inside(&m.depots[*i].region, &m.depots[*i].country))
+                        .map(NodeRef::Depot),
+                );
+            }
+            HazardScope::Country { country } => {
+                hit_nodes.extend(
+                    (0..m.suppliers.len())
+                        .filter(|i| &m.suppliers[*i].country == country)
+                        .map(NodeRef::Supplier),
+                );
+                hit_nodes.extend(
+                    (0..m.sites.len())
+                        .filter(|i| &m.sites[*i].country == country)
+                        .map(NodeRef::Site),
+                );
+                hit_nodes.extend(
+                    (0..m.depots.len())
+                        .filter(|i| &m.depots[*i].country == country)
+                        .map(NodeRef::Depot),
+                );
+            }
+            HazardScope::Chokepoint { name } => {
+                for e in 0..net.route_key.len() {
+                    if net.route_def(e).chokepoints.contains(name) {
+                        self.route[e] = self.route[e].min(a);
+                    }
+                }
+            }
+            HazardScope::Embargo { country } => {
+                for e in 0..net.route_key.len() {
+                    let from = net.node_country(net.route_from[e]);
+                    if from == country && net.node_country(net.route_to[e]) != country {
+                        self.route[e] = self.route[e].min(a);
+                    }
+                }
+            }
+        }
+        for n in hit_nodes {
+            self.lower_node(n, a);
+            if let NodeRef::Site(s) = n {
+                if a < 1.0 {
+                    self.site_hits.push((s, h));
+                }
+            }
+        }
+    }
 }
 
 /// The scenarios a formulation is built over; probabilities sum to 1.
@@ -49,6 +152,19 @@ impl ScenarioCase {
 pub struct ScenarioSet {
     /// The scenarios, base first when it has positive probability.
     pub cases: Vec<ScenarioCase>,
+}
+
+/// What can be lost in an N-k contingency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Element {
+    /// A supplier.
+    Supplier(usize),
+    /// A site.
+    Site(usize),
+    /// A depot.
+    Depot(usize),
+    /// A route.
+    Route(usize),
 }
 
 impl ScenarioSet {
@@ -61,16 +177,13 @@ impl ScenarioSet {
         let mut cases = Vec::with_capacity(m.scenarios.len() + 1);
         let base_p = (1.0 - listed).max(0.0);
         if base_p > 1e-12 {
-            cases.push(Self::intact(net, "base", base_p));
+            cases.push(intact(net, "base", base_p));
         }
         for s in &m.scenarios {
-            let mut case = Self::intact(net, &s.id, s.probability);
+            let mut case = intact(net, &s.id, s.probability);
             for (target, a) in &s.availability {
                 match net.node(target) {
-                    Some(NodeRef::Supplier(i)) => case.supplier[i] = case.supplier[i].min(*a),
-                    Some(NodeRef::Site(i)) => case.site[i] = case.site[i].min(*a),
-                    Some(NodeRef::Depot(i)) => case.depot[i] = case.depot[i].min(*a),
-                    Some(NodeRef::Demand(_)) => {}
+                    Some(n) => case.lower_node(n, *a),
                     None => {
                         if let Some(e) = net.route(target) {
                             case.route[e] = case.route[e].min(*a);
@@ -93,27 +206,132 @@ impl ScenarioSet {
                     case.route[e] = 0.0;
                 }
             }
+            // The scenario stands for its named hazards: every site it weakens is theirs.
+            let hazards: Vec<usize> = s
+                .hazards
+                .iter()
+                .filter_map(|h| m.hazards.iter().position(|x| &x.id == h))
+                .collect();
+            for site in 0..m.sites.len() {
+                if case.site[site] < 1.0 {
+                    case.site_hits.extend(hazards.iter().map(|h| (site, *h)));
+                }
+            }
+            case.hazards = hazards;
             cases.push(case);
         }
-        // Normalise away rounding so the probabilities sum to exactly 1.
-        let total: f64 = cases.iter().map(|c| c.probability).sum();
-        if total > 0.0 {
-            for c in &mut cases {
-                c.probability /= total;
-            }
-        }
+        normalise(&mut cases);
         ScenarioSet { cases }
     }
 
-    fn intact(net: &Network, id: &str, probability: f64) -> ScenarioCase {
+    /// `count` equally likely scenarios sampled from the hazards: in each, every hazard happens
+    /// independently with its annual probability and hits everything in its scope at once.
+    /// The same seed gives the same scenarios on every platform (ChaCha8).
+    pub fn sampled(net: &Network, count: usize, seed: u64) -> ScenarioSet {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let p = 1.0 / count.max(1) as f64;
+        let cases = (0..count)
+            .map(|w| {
+                let mut case = intact(net, &format!("mc{}", w + 1), p);
+                for h in 0..net.model.hazards.len() {
+                    let draw: f64 = rng.gen();
+                    if draw < net.model.hazards[h].probability {
+                        case.apply_hazard(net, h);
+                    }
+                }
+                case
+            })
+            .collect();
+        ScenarioSet { cases }
+    }
+
+    /// Every loss of 1..=k elements of the given kinds, as zero-probability contingencies.
+    pub fn contingencies(net: &Network, k: u32, targets: &[String]) -> Vec<ScenarioCase> {
         let m = &net.model;
-        ScenarioCase {
-            id: id.to_string(),
-            probability,
-            supplier: vec![1.0; m.suppliers.len()],
-            site: vec![1.0; m.sites.len()],
-            depot: vec![1.0; m.depots.len()],
-            route: vec![1.0; net.route_key.len()],
+        let mut elements = Vec::new();
+        for t in targets {
+            match t.as_str() {
+                "sites" => elements.extend((0..m.sites.len()).map(Element::Site)),
+                "suppliers" => elements.extend((0..m.suppliers.len()).map(Element::Supplier)),
+                "depots" => elements.extend((0..m.depots.len()).map(Element::Depot)),
+                "routes" => elements.extend((0..net.route_key.len()).map(Element::Route)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let mut chosen = Vec::new();
+        combinations(&elements, k as usize, 0, &mut chosen, &mut |set| {
+            out.push(loss_case(net, set));
+        });
+        out
+    }
+}
+
+/// The scenario in which exactly `lost` are down.
+pub fn loss_case(net: &Network, lost: &[Element]) -> ScenarioCase {
+    let names: Vec<String> = lost
+        .iter()
+        .map(|e| match e {
+            Element::Supplier(i) => net.model.suppliers[*i].id.clone(),
+            Element::Site(i) => net.model.sites[*i].id.clone(),
+            Element::Depot(i) => net.model.depots[*i].id.clone(),
+            Element::Route(i) => net.route_key[*i].clone(),
+        })
+        .collect();
+    let mut case = intact(net, &format!("lose {}", names.join(" + ")), 0.0);
+    for e in lost {
+        match e {
+            Element::Supplier(i) => case.supplier[*i] = 0.0,
+            Element::Site(i) => case.site[*i] = 0.0,
+            Element::Depot(i) => case.depot[*i] = 0.0,
+            Element::Route(i) => case.route[*i] = 0.0,
+        }
+    }
+    case
+}
+
+/// Calls `visit` with every subset of `items` of size 1..=k.
+fn combinations(
+    items: &[Element],
+    k: usize,
+    start: usize,
+    chosen: &mut Vec<Element>,
+    visit: &mut dyn FnMut(&[Element]),
+) {
+    if !chosen.is_empty() {
+        visit(chosen);
+    }
+    if chosen.len() == k {
+        return;
+    }
+    for i in start..items.len() {
+        chosen.push(items[i]);
+        combinations(items, k, i + 1, chosen, visit);
+        chosen.pop();
+    }
+}
+
+/// The scenario in which nothing is disrupted.
+pub fn intact(net: &Network, id: &str, probability: f64) -> ScenarioCase {
+    let m = &net.model;
+    ScenarioCase {
+        id: id.to_string(),
+        probability,
+        supplier: vec![1.0; m.suppliers.len()],
+        site: vec![1.0; m.sites.len()],
+        depot: vec![1.0; m.depots.len()],
+        route: vec![1.0; net.route_key.len()],
+        site_hits: Vec::new(),
+        hazards: Vec::new(),
+    }
+}
+
+/// Rescales probabilities to sum to exactly 1 (removing rounding).
+fn normalise(cases: &mut [ScenarioCase]) {
+    let total: f64 = cases.iter().map(|c| c.probability).sum();
+    if total > 0.0 {
+        for c in cases {
+            c.probability /= total;
         }
     }
 }

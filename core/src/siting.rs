@@ -8,13 +8,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use crate::error::{InputError, Problem};
 use crate::mip::{Col, Row, SparseMip};
+use crate::model::{Risk, RiskMeasure, RiskOn, SurvivabilityMethod};
 use crate::network::{Network, NodeRef};
+use crate::plan::{DepotDecision, Plan, SiteDecision};
 use crate::result::{
-    CostBreakdown, DepotPlan, Diagnosis, FlowResult, PolicyResult, ScenarioOutcome,
-    ShortfallResult, SitePlan, SolveResult, Violation,
+    CostBreakdown, DepotPlan, Diagnosis, FlowResult, PolicyResult, RiskReport, ScenarioOutcome,
+    ShortfallResult, SitePlan, SolveResult, SurvivabilityReport, Violation,
 };
-use crate::scenario::ScenarioSet;
+use crate::scenario::{ScenarioCase, ScenarioSet};
 use crate::solver::{solve_mip, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
@@ -71,16 +74,63 @@ pub struct SitingProblem<'a> {
     shortfall: Vec<Option<Col>>,
     policy_rows: Vec<PolicyRow>,
     hard_demand: Vec<HardDemand>,
+    /// Hardening of each site: (option index, chosen column, modules x chosen column).
+    harden: Vec<Vec<(usize, Col, Col)>>,
+    /// Scenario-dependent rows and bounds of each outcome scenario (for re-use in evaluation).
+    handles: Vec<ScenarioHandles>,
+    /// Per-scenario loss terms (cost or shortfall) for the risk rows.
+    loss: Vec<Vec<(Col, f64)>>,
+    /// The risk variables: (eta or z, xi columns).
+    risk_cols: Option<(Col, Vec<Col>)>,
+    evaluation: bool,
 }
+
+/// How to build the problem.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions<'c> {
+    /// Every policy row and hard demand gets a penalised violation column; the objective is the
+    /// total normalised violation (the infeasibility diagnosis).
+    pub elastic: bool,
+    /// Zero-probability contingencies in which protected demand must be met (N-k survivability).
+    pub contingencies: &'c [ScenarioCase],
+    /// Evaluation of a fixed plan: hard demand may fall short at [`EVALUATION_HARD_PENALTY`]
+    /// times the largest penalty, so that every scenario has an answer.
+    pub evaluation: bool,
+}
+
+/// Rows and columns of one scenario whose coefficients or bounds depend on availability.
+#[derive(Debug, Clone, Default)]
+pub struct ScenarioHandles {
+    /// (supplier, its capacity row).
+    pub supplier_rows: Vec<(usize, Row)>,
+    /// (site, its capacity row).
+    pub site_rows: Vec<(usize, Row)>,
+    /// (depot, stock column, its release row).
+    pub depot_rows: Vec<(usize, Col, Row)>,
+    /// First flow column: route e is `first_flow + e`.
+    pub first_flow: usize,
+    /// Shortfall column of each demand node.
+    pub shortfall: Vec<Option<Col>>,
+}
+
+/// Hard demand falls short in an evaluation at this multiple of the model's largest penalty
+/// (or of 1e6 when there is none): dearer than any penalised shortfall, so it comes last.
+pub const EVALUATION_HARD_PENALTY: f64 = 10.0;
 
 impl<'a> SitingProblem<'a> {
     /// Builds the whole formulation: first stage, every scenario, every policy in the model.
-    pub fn build(net: &'a Network, scenarios: &'a ScenarioSet, elastic: bool) -> Self {
+    pub fn build(net: &'a Network, scenarios: &'a ScenarioSet, options: &BuildOptions<'_>) -> Self {
+        let elastic = options.elastic;
         let mut p = SitingProblem {
             net,
             scenarios,
             mip: SparseMip::new(),
             elastic,
+            harden: Vec::new(),
+            handles: Vec::new(),
+            loss: Vec::new(),
+            risk_cols: None,
+            evaluation: options.evaluation,
             elastic_cost: Vec::new(),
             open: Vec::new(),
             modules: Vec::new(),
@@ -95,10 +145,17 @@ impl<'a> SitingProblem<'a> {
         p.add_sites();
         p.add_depots();
         p.add_single_source();
-        for w in 0..scenarios.cases.len() {
-            p.add_scenario(w);
+        for case in &scenarios.cases {
+            let handles = p.add_scenario(case, false);
+            p.handles.push(handles);
+        }
+        if let Some(risk) = net.model.risk.as_ref().filter(|_| !options.evaluation) {
+            p.add_risk(risk);
         }
         let pol = &net.model.policies;
+        if let Some(sv) = &pol.survivability {
+            p.add_survivability(options.contingencies, sv.fraction, sv.priority);
+        }
         if let Some(sigma) = pol.site_share {
             p.add_site_share(sigma);
         }
@@ -159,6 +216,35 @@ impl<'a> SitingProblem<'a> {
             );
             self.open.push(open);
             self.modules.push(modules);
+        }
+        // Hardening: at most one option per site; y = modules x chosen, linearised exactly
+        // (modules integer, chosen binary): y <= max chosen, y <= modules,
+        // y >= modules - max (1 - chosen).
+        let fam_h = self.mip.family("hardening");
+        for (i, s) in self.net.model.sites.iter().enumerate() {
+            let max = f64::from(s.max_modules);
+            let mut options = Vec::new();
+            for (k, h) in s.hardening.iter().enumerate() {
+                let chosen = self.mip.add_binary(h.cost);
+                let y = self.mip.add_col(0.0, 0.0, max, false);
+                let modules = self.modules[i];
+                self.mip
+                    .add_row(fam_h, f64::NEG_INFINITY, 0.0, [(y, 1.0), (chosen, -max)]);
+                self.mip
+                    .add_row(fam_h, f64::NEG_INFINITY, 0.0, [(y, 1.0), (modules, -1.0)]);
+                self.mip.add_row(
+                    fam_h,
+                    -max,
+                    f64::INFINITY,
+                    [(y, 1.0), (modules, -1.0), (chosen, -max)],
+                );
+                options.push((k, chosen, y));
+            }
+            if options.len() > 1 {
+                let terms: Vec<_> = options.iter().map(|(_, c, _)| (*c, 1.0)).collect();
+                self.mip.add_row(fam_h, f64::NEG_INFINITY, 1.0, terms);
+            }
+            self.harden.push(options);
         }
     }
 
@@ -222,12 +308,20 @@ impl<'a> SitingProblem<'a> {
     }
 
     /// Second stage of scenario `w`: flows, shortfall, and the balance of every node.
-    fn add_scenario(&mut self, w: usize) {
+    /// Second stage of one scenario. A contingency has no cost and gives every demand node a
+    /// shortfall column (the survivability row bounds the protected part).
+    fn add_scenario(&mut self, case: &ScenarioCase, contingency: bool) -> ScenarioHandles {
         let net = self.net;
         let m = &net.model;
-        let case = &self.scenarios.cases[w];
         let p = case.probability;
         let n_routes = self.routes();
+        let w = self.handles.len();
+        let mut handles = ScenarioHandles {
+            first_flow: self.mip.num_cols(),
+            ..ScenarioHandles::default()
+        };
+        let mut loss: Vec<(Col, f64)> = Vec::new();
+        let risk_on_cost = m.risk.as_ref().map(|r| r.on == RiskOn::Cost);
 
         // Flow columns, with the unit cost of the route and of what its start node does. They
         // are added contiguously, so route e of this scenario is column first_col + e.
@@ -236,8 +330,14 @@ impl<'a> SitingProblem<'a> {
             let r = net.route_def(e);
             let upper = r.capacity.map_or(f64::INFINITY, |c| c * case.route[e]);
             let upper = if case.route[e] <= 0.0 { 0.0 } else { upper };
-            let col = self.mip.add_col(p * self.unit_cost(e), 0.0, upper, false);
-            self.flow.push(col);
+            let unit = self.unit_cost(e);
+            let col = self.mip.add_col(p * unit, 0.0, upper, false);
+            if !contingency {
+                self.flow.push(col);
+                if risk_on_cost == Some(true) && unit != 0.0 {
+                    loss.push((col, unit));
+                }
+            }
         }
         let flow_col = |e: usize| Col(first_col + e);
 
@@ -246,12 +346,13 @@ impl<'a> SitingProblem<'a> {
             let routes = net.routes_out(NodeRef::Supplier(i));
             if !routes.is_empty() {
                 let terms: Vec<_> = routes.iter().map(|e| (flow_col(*e), 1.0)).collect();
-                self.mip.add_row(
+                let row = self.mip.add_row(
                     fam_sup,
                     f64::NEG_INFINITY,
                     s.capacity * case.supplier[i],
                     terms,
                 );
+                handles.supplier_rows.push((i, row));
             }
         }
 
@@ -262,7 +363,13 @@ impl<'a> SitingProblem<'a> {
             // Output <= module_capacity * modules * availability.
             let mut terms: Vec<_> = outs.iter().map(|e| (flow_col(*e), 1.0)).collect();
             terms.push((self.modules[i], -s.module_capacity * case.site[i]));
-            self.mip.add_row(fam_cap, f64::NEG_INFINITY, 0.0, terms);
+            // Hardening restores its share of the availability lost to the hazards it mitigates.
+            for (k, _, y) in &self.harden[i] {
+                let coef = self.hardening_coefficient(case, i, *k);
+                terms.push((*y, -coef));
+            }
+            let row = self.mip.add_row(fam_cap, f64::NEG_INFINITY, 0.0, terms);
+            handles.site_rows.push((i, row));
             if s.input.is_some() {
                 // yield * input - output = 0
                 let ins = net.routes_in(NodeRef::Site(i));
@@ -285,7 +392,8 @@ impl<'a> SitingProblem<'a> {
                     continue;
                 }
                 terms.push((stock, -case.depot[l]));
-                self.mip.add_row(fam_rel, f64::NEG_INFINITY, 0.0, terms);
+                let row = self.mip.add_row(fam_rel, f64::NEG_INFINITY, 0.0, terms);
+                handles.depot_rows.push((l, stock, row));
             }
         }
 
@@ -295,7 +403,12 @@ impl<'a> SitingProblem<'a> {
             let ins = net.routes_in(NodeRef::Demand(d));
             let mut terms: Vec<_> = ins.iter().map(|e| (flow_col(*e), 1.0)).collect();
             let u = match net.demand_penalty[d] {
+                _ if contingency => Some(self.mip.add_col(0.0, 0.0, dn.demand, false)),
                 Some(pen) => Some(self.mip.add_col(p * pen, 0.0, dn.demand, false)),
+                None if self.evaluation => {
+                    let pen = self.hard_penalty();
+                    Some(self.mip.add_col(p * pen, 0.0, dn.demand, false))
+                }
                 None if self.elastic => {
                     let col = self.mip.add_col(0.0, 0.0, dn.demand, false);
                     self.elastic_cost.push((col, 1.0 / dn.demand.max(1e-9)));
@@ -310,8 +423,23 @@ impl<'a> SitingProblem<'a> {
             };
             if let Some(u) = u {
                 terms.push((u, 1.0));
+                if !contingency {
+                    match risk_on_cost {
+                        Some(true) => {
+                            let pen = net.demand_penalty[d].unwrap_or(0.0);
+                            if pen != 0.0 {
+                                loss.push((u, pen));
+                            }
+                        }
+                        Some(false) => loss.push((u, 1.0)),
+                        None => {}
+                    }
+                }
             }
-            self.shortfall.push(u);
+            handles.shortfall.push(u);
+            if !contingency {
+                self.shortfall.push(u);
+            }
             self.mip.add_row(fam_dem, dn.demand, dn.demand, terms);
             // A site delivers nothing unless it is open (or assigned): the strong linking
             // inequality that makes facility-location relaxations tight.
@@ -326,6 +454,108 @@ impl<'a> SitingProblem<'a> {
                     );
                 }
             }
+        }
+        if !contingency {
+            self.loss.push(loss);
+        }
+        handles
+    }
+
+    /// Coefficient of `modules x chosen` of site `s`'s hardening option `k` in the capacity row:
+    /// module_capacity x restored x (1 - availability), when one of the option's hazards hit the
+    /// site in this scenario.
+    fn hardening_coefficient(&self, case: &ScenarioCase, s: usize, k: usize) -> f64 {
+        let m = &self.net.model;
+        let site = &m.sites[s];
+        let option = &site.hardening[k];
+        let mitigated = option.hazards.iter().any(|hz| {
+            m.hazards
+                .iter()
+                .position(|x| &x.id == hz)
+                .is_some_and(|h| case.site_hit_by(s, h))
+        });
+        if mitigated {
+            site.module_capacity * option.restored * (1.0 - case.site[s])
+        } else {
+            0.0
+        }
+    }
+
+    /// Penalty per t of hard demand unmet in an evaluation.
+    fn hard_penalty(&self) -> f64 {
+        let largest = self
+            .net
+            .demand_penalty
+            .iter()
+            .flatten()
+            .fold(0.0f64, |a, b| a.max(*b));
+        EVALUATION_HARD_PENALTY * if largest > 0.0 { largest } else { 1e6 }
+    }
+
+    /// Risk term (Rockafellar-Uryasev): CVaR_beta = eta + 1/(1-beta) sum_w p_w xi_w with
+    /// xi_w >= L_w - eta, xi_w >= 0; worst case: z >= L_w. Added to the objective with its
+    /// weight, and bounded by its limit when one is given.
+    fn add_risk(&mut self, risk: &Risk) {
+        if risk.measure == RiskMeasure::Expectation {
+            return;
+        }
+        let fam = self.mip.family("risk");
+        let cases = &self.scenarios.cases;
+        let worst = risk.measure == RiskMeasure::WorstCase;
+        let eta = self.mip.add_col(
+            risk.weight,
+            if worst { 0.0 } else { f64::NEG_INFINITY },
+            f64::INFINITY,
+            false,
+        );
+        let mut xis = Vec::new();
+        let mut cvar_terms = vec![(eta, 1.0)];
+        for (w, case) in cases.iter().enumerate() {
+            let loss = self.loss[w].clone();
+            if worst {
+                // z - L_w >= 0
+                let mut terms = vec![(eta, 1.0)];
+                terms.extend(loss.iter().map(|(c, v)| (*c, -v)));
+                self.mip.add_row(fam, 0.0, f64::INFINITY, terms);
+            } else {
+                let tail = case.probability / (1.0 - risk.beta);
+                let xi = self
+                    .mip
+                    .add_col(risk.weight * tail, 0.0, f64::INFINITY, false);
+                // xi + eta - L_w >= 0
+                let mut terms = vec![(xi, 1.0), (eta, 1.0)];
+                terms.extend(loss.iter().map(|(c, v)| (*c, -v)));
+                self.mip.add_row(fam, 0.0, f64::INFINITY, terms);
+                cvar_terms.push((xi, tail));
+                xis.push(xi);
+            }
+        }
+        if let Some(limit) = risk.limit {
+            self.mip.add_row(fam, f64::NEG_INFINITY, limit, cvar_terms);
+        }
+        self.risk_cols = Some((eta, xis));
+    }
+
+    /// N-k survivability: in every contingency, protected demand (priority <= `priority`) falls
+    /// short by at most (1 - fraction) of its total.
+    fn add_survivability(&mut self, contingencies: &[ScenarioCase], fraction: f64, priority: u32) {
+        let m = &self.net.model;
+        let protected: Vec<usize> = (0..m.demand.len())
+            .filter(|d| m.demand[*d].priority <= priority)
+            .collect();
+        let total: f64 = protected.iter().map(|d| m.demand[*d].demand).sum();
+        if protected.is_empty() {
+            return;
+        }
+        let fam = self.mip.family("survivability");
+        for case in contingencies {
+            let handles = self.add_scenario(case, true);
+            let terms: Vec<(Col, f64)> = protected
+                .iter()
+                .filter_map(|d| handles.shortfall[*d].map(|u| (u, 1.0)))
+                .collect();
+            self.mip
+                .add_row(fam, f64::NEG_INFINITY, (1.0 - fraction) * total, terms);
         }
     }
 
@@ -370,7 +600,11 @@ impl<'a> SitingProblem<'a> {
     /// Sites grouped by output material.
     fn sites_by_material(&self) -> BTreeMap<usize, Vec<usize>> {
         let mut by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let only = &self.net.model.policies.materials;
         for (i, s) in self.net.model.sites.iter().enumerate() {
+            if !only.is_empty() && !only.contains(&s.output) {
+                continue;
+            }
             if let Some(m) = self.net.material(&s.output) {
                 by.entry(m).or_default().push(i);
             }
@@ -602,6 +836,11 @@ impl<'a> SitingProblem<'a> {
         for (l, d) in m.depots.iter().enumerate() {
             terms.push((self.depot_open[l], d.open_cost));
         }
+        for (i, s) in m.sites.iter().enumerate() {
+            for (k, chosen, _) in &self.harden[i] {
+                terms.push((*chosen, s.hardening[*k].cost));
+            }
+        }
         self.policy_row(
             "budget",
             "investment".into(),
@@ -612,6 +851,197 @@ impl<'a> SitingProblem<'a> {
             terms,
             budget.max(1.0),
         );
+    }
+
+    /// Fixes the first stage to `plan` (bounds lb = ub), for evaluation. Every site and depot of
+    /// the model must be named; unknown ids and impossible values are input errors.
+    pub fn fix_plan(&mut self, plan: &Plan) -> Result<(), InputError> {
+        let m = &self.net.model;
+        let mut problems = Vec::new();
+        let mut bad = |path: String, message: String| {
+            problems.push(Problem {
+                path,
+                entity: None,
+                message,
+            })
+        };
+        for id in plan.sites.keys() {
+            if !m.sites.iter().any(|s| &s.id == id) {
+                bad(format!("plan.sites.{id}"), format!("unknown site `{id}`"));
+            }
+        }
+        for id in plan.depots.keys() {
+            if !m.depots.iter().any(|s| &s.id == id) {
+                bad(format!("plan.depots.{id}"), format!("unknown depot `{id}`"));
+            }
+        }
+        // A fixed column is a constant: it need not stay integer, so the problem becomes an LP.
+        let fix = |mip: &mut SparseMip, c: Col, v: f64| {
+            mip.col_lower[c.0] = v;
+            mip.col_upper[c.0] = v;
+            mip.col_integer[c.0] = false;
+        };
+        for (i, site) in m.sites.iter().enumerate() {
+            let Some(d) = plan.sites.get(&site.id) else {
+                bad(
+                    format!("plan.sites.{}", site.id),
+                    "missing: the plan must say whether every site is open".into(),
+                );
+                continue;
+            };
+            if d.modules < site.existing_modules
+                || d.modules > site.max_modules
+                || (!d.open && d.modules > 0)
+            {
+                bad(
+                    format!("plan.sites.{}.modules", site.id),
+                    format!(
+                        "must be within [{}, {}] (0 when closed), got {}",
+                        site.existing_modules, site.max_modules, d.modules
+                    ),
+                );
+                continue;
+            }
+            fix(&mut self.mip, self.open[i], if d.open { 1.0 } else { 0.0 });
+            fix(&mut self.mip, self.modules[i], f64::from(d.modules));
+            if let Some(h) = &d.hardening {
+                if !site.hardening.iter().any(|o| &o.id == h) {
+                    bad(
+                        format!("plan.sites.{}.hardening", site.id),
+                        format!("unknown hardening option `{h}`"),
+                    );
+                }
+            }
+            for (k, chosen, y) in &self.harden[i] {
+                let on = d.hardening.as_deref() == Some(site.hardening[*k].id.as_str());
+                fix(&mut self.mip, *chosen, if on { 1.0 } else { 0.0 });
+                fix(
+                    &mut self.mip,
+                    *y,
+                    if on { f64::from(d.modules) } else { 0.0 },
+                );
+            }
+        }
+        for (l, depot) in m.depots.iter().enumerate() {
+            let decision = plan.depots.get(&depot.id).cloned().unwrap_or_default();
+            fix(
+                &mut self.mip,
+                self.depot_open[l],
+                if decision.open { 1.0 } else { 0.0 },
+            );
+            for (mat, col) in &self.stock[l] {
+                let id = &m.materials[*mat].id;
+                let t = decision.stock.get(id).copied().unwrap_or(0.0);
+                let lower = self.mip.col_lower[col.0];
+                if !(t.is_finite() && t >= lower - 1e-9) {
+                    bad(
+                        format!("plan.depots.{}.stock.{id}", depot.id),
+                        format!("must be at least the existing {lower} t, got {t}"),
+                    );
+                    continue;
+                }
+                fix(&mut self.mip, *col, t.max(lower));
+            }
+        }
+        for ((s, d), z) in &self.assign {
+            let on = plan.assignments.get(&m.demand[*d].id) == Some(&m.sites[*s].id);
+            fix(&mut self.mip, *z, if on { 1.0 } else { 0.0 });
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InputError { problems })
+        }
+    }
+
+    /// The plan (first-stage decisions) in a solution vector.
+    pub fn plan(&self, x: &[f64]) -> Plan {
+        let m = &self.net.model;
+        let first = self.first_stage(x);
+        let mut plan = Plan::default();
+        for (i, site) in m.sites.iter().enumerate() {
+            let hardening = self.harden[i]
+                .iter()
+                .find(|(_, chosen, _)| x[chosen.0] > 0.5)
+                .map(|(k, _, _)| site.hardening[*k].id.clone());
+            plan.sites.insert(
+                site.id.clone(),
+                SiteDecision {
+                    open: first.open[i],
+                    modules: first.modules[i],
+                    hardening,
+                },
+            );
+        }
+        for (l, depot) in m.depots.iter().enumerate() {
+            let stock = self.stock[l]
+                .iter()
+                .map(|(mat, col)| (m.materials[*mat].id.clone(), clean(x[col.0])))
+                .collect();
+            plan.depots.insert(
+                depot.id.clone(),
+                DepotDecision {
+                    open: first.depot_open[l],
+                    stock,
+                },
+            );
+        }
+        for ((s, d), z) in &self.assign {
+            if x[z.0] > 0.5 {
+                plan.assignments
+                    .insert(m.demand[*d].id.clone(), m.sites[*s].id.clone());
+            }
+        }
+        plan
+    }
+
+    /// The modules column of site `s`.
+    pub fn modules_col(&self, s: usize) -> Col {
+        self.modules[s]
+    }
+
+    /// Hardening options of site `s`: (option index, chosen column, modules x chosen column).
+    pub fn hardening_cols(&self, s: usize) -> &[(usize, Col, Col)] {
+        &self.harden[s]
+    }
+
+    /// Coefficient (negated) of a hardening column in site `s`'s capacity row in `case`.
+    pub fn hardening_restore(&self, case: &ScenarioCase, s: usize, k: usize) -> f64 {
+        self.hardening_coefficient(case, s, k)
+    }
+
+    /// Cost of the fixed first stage: everything before the first scenario's columns.
+    pub fn first_stage_cost(&self) -> f64 {
+        let first = self
+            .handles
+            .first()
+            .map_or(self.mip.num_cols(), |h| h.first_flow);
+        self.mip.offset
+            + (0..first)
+                .map(|c| self.mip.col_cost[c] * self.mip.col_lower[c])
+                .sum::<f64>()
+    }
+
+    /// Scenario-dependent handles of outcome scenario `w`.
+    pub fn handles(&self, w: usize) -> &ScenarioHandles {
+        &self.handles[w]
+    }
+
+    /// Second-stage cost of outcome scenario `w` in solution `x` (its operating cost plus
+    /// penalties, not weighted by probability), and its shortfall by demand node.
+    pub fn scenario_outcome(&self, w: usize, x: &[f64]) -> (f64, Vec<f64>) {
+        let h = &self.handles[w];
+        let mut cost: f64 = (0..self.routes())
+            .map(|e| self.unit_cost(e) * x[h.first_flow + e])
+            .sum();
+        let mut short = Vec::with_capacity(h.shortfall.len());
+        for (d, u) in h.shortfall.iter().enumerate() {
+            let t = u.map_or(0.0, |c| clean(x[c.0]));
+            let pen = self.net.demand_penalty[d].unwrap_or_else(|| self.hard_penalty());
+            cost += pen * t;
+            short.push(t);
+        }
+        (cost, short)
     }
 
     /// Reads the plan, its costs and the policy values back from a solver run.
@@ -644,6 +1074,9 @@ impl<'a> SitingProblem<'a> {
             shortfall: Vec::new(),
             policies: Vec::new(),
             diagnosis: None,
+            plan: None,
+            risk: None,
+            survivability: None,
             settings: settings.clone(),
         };
         if !run.has_solution {
@@ -782,6 +1215,10 @@ impl<'a> SitingProblem<'a> {
             expected_shortfall_penalty: exp_penalty,
         });
         result.policies = self.policy_values(&plan.capacity, &plan.open, plan.investment);
+        result.plan = Some(self.plan(x));
+        if let Some(risk) = &m.risk {
+            result.risk = Some(risk_report(risk, &result.scenarios));
+        }
         result
     }
 
@@ -995,6 +1432,17 @@ impl<'a> SitingProblem<'a> {
             .map(|(s, k)| s.module_capacity * f64::from(*k))
             .collect();
         let depot_open: Vec<bool> = self.depot_open.iter().map(|c| x[c.0] > 0.5).collect();
+        let hardening: f64 = m
+            .sites
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| {
+                self.harden[i]
+                    .iter()
+                    .filter(|(_, chosen, _)| x[chosen.0] > 0.5)
+                    .map(move |(k, _, _)| s.hardening[*k].cost)
+            })
+            .sum();
         let investment = m
             .sites
             .iter()
@@ -1004,6 +1452,7 @@ impl<'a> SitingProblem<'a> {
                     + s.module_cost * f64::from(modules[i].saturating_sub(s.existing_modules))
             })
             .sum::<f64>()
+            + hardening
             + m.depots
                 .iter()
                 .zip(&depot_open)
@@ -1037,6 +1486,57 @@ fn sense_str(s: Sense) -> &'static str {
     }
 }
 
+/// The risk measure of the plan, computed from the scenario outcomes (not read from the MIP's
+/// auxiliary variables).
+fn risk_report(risk: &Risk, scenarios: &[ScenarioOutcome]) -> RiskReport {
+    let outcomes: Vec<(f64, f64)> = scenarios
+        .iter()
+        .map(|s| {
+            let loss = match risk.on {
+                RiskOn::Cost => s.operating_cost + s.shortfall_penalty,
+                RiskOn::Shortfall => s.shortfall_t,
+            };
+            (s.probability, loss)
+        })
+        .collect();
+    let value = match risk.measure {
+        RiskMeasure::Expectation => outcomes.iter().map(|(p, l)| p * l).sum(),
+        RiskMeasure::Cvar => cvar(&outcomes, risk.beta),
+        RiskMeasure::WorstCase => outcomes
+            .iter()
+            .map(|(_, l)| *l)
+            .fold(f64::NEG_INFINITY, f64::max),
+    };
+    RiskReport {
+        measure: risk.measure,
+        on: risk.on,
+        beta: risk.beta,
+        value,
+    }
+}
+
+/// CVaR_beta of a discrete distribution `(probability, loss)`: the probability-weighted mean of
+/// the worst (1 - beta) tail, splitting the scenario at the quantile.
+pub fn cvar(outcomes: &[(f64, f64)], beta: f64) -> f64 {
+    let mut sorted: Vec<(f64, f64)> = outcomes.to_vec();
+    sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let tail = 1.0 - beta;
+    if tail <= 0.0 {
+        return sorted.first().map_or(0.0, |x| x.1);
+    }
+    let mut left = tail;
+    let mut acc = 0.0;
+    for (p, loss) in sorted {
+        let take = p.min(left);
+        acc += take * loss;
+        left -= take;
+        if left <= 1e-15 {
+            break;
+        }
+    }
+    acc / tail
+}
+
 fn share(part: f64, total: f64) -> f64 {
     if total > 0.0 {
         part / total
@@ -1054,23 +1554,132 @@ fn clean(x: f64) -> f64 {
     }
 }
 
-/// Solves the siting model of a validated network over its explicit scenarios. When the model is
-/// infeasible, an elastic re-solve names the constraints that cannot all hold.
+/// Contingency sets up to this size go into the MIP whole; larger ones are generated.
+pub const ENUMERATE_CONTINGENCIES_UP_TO: usize = 40;
+
+/// Solves the siting model of a validated network over a scenario set. N-k survivability, when
+/// the model asks for it, is enforced by full enumeration for small contingency sets and by
+/// constraint generation for large ones (solve, check every contingency against the plan with an
+/// LP, add the violated ones, re-solve). When the model is infeasible, an elastic re-solve names
+/// the constraints that cannot all hold.
 pub fn solve_siting(
     net: &Network,
+    scenarios: &ScenarioSet,
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolveResult, StockadeError> {
-    let scenarios = ScenarioSet::explicit(net);
+    let survivability = net.model.policies.survivability.as_ref();
+    let all = survivability
+        .map(|sv| ScenarioSet::contingencies(net, sv.k, &sv.targets))
+        .unwrap_or_default();
+    let generate = match survivability.map(|sv| sv.method) {
+        Some(SurvivabilityMethod::Enumerate) | None => false,
+        Some(SurvivabilityMethod::Generate) => true,
+        Some(SurvivabilityMethod::Auto) => all.len() > ENUMERATE_CONTINGENCIES_UP_TO,
+    };
+    let mut active: Vec<ScenarioCase> = if generate { Vec::new() } else { all.clone() };
+    let mut in_model = vec![!generate; all.len()];
+    let mut iterations = 0;
     let started = Instant::now();
-    let problem = SitingProblem::build(net, &scenarios, false);
-    let build_s = started.elapsed().as_secs_f64();
-    let run = solve_mip(&problem.mip, settings, control)?;
-    let mut result = problem.read(&run, build_s, settings);
-    if run.status == Status::Infeasible {
-        result.diagnosis = Some(diagnose(net, &scenarios, settings, control)?);
+    loop {
+        iterations += 1;
+        let options = BuildOptions {
+            contingencies: &active,
+            ..BuildOptions::default()
+        };
+        let problem = SitingProblem::build(net, scenarios, &options);
+        let build_s = started.elapsed().as_secs_f64();
+        let run = solve_mip(&problem.mip, settings, control)?;
+        let mut result = problem.read(&run, build_s, settings);
+        let violated = match (
+            survivability,
+            generate && run.has_solution && run.status == Status::Optimal,
+        ) {
+            (Some(sv), true) => {
+                let plan = problem.plan(&run.values);
+                let mut v = Vec::new();
+                for (i, case) in all.iter().enumerate() {
+                    if !in_model[i]
+                        && protected_shortfall_excess(net, &plan, case, sv.fraction, sv.priority)?
+                            > 0.0
+                    {
+                        v.push(i);
+                    }
+                }
+                v
+            }
+            _ => Vec::new(),
+        };
+        if violated.is_empty() {
+            if let Some(sv) = survivability {
+                result.survivability = Some(SurvivabilityReport {
+                    k: sv.k,
+                    method: if generate {
+                        "constraint_generation"
+                    } else {
+                        "enumeration"
+                    }
+                    .into(),
+                    contingencies: all.len(),
+                    in_model: active.len(),
+                    iterations,
+                });
+            }
+            result.runtime_s = started.elapsed().as_secs_f64() - result.build_s + run.runtime_s;
+            if run.status == Status::Infeasible {
+                result.diagnosis = Some(diagnose(net, scenarios, &active, settings, control)?);
+            }
+            return Ok(result);
+        }
+        for i in violated {
+            in_model[i] = true;
+            active.push(all[i].clone());
+        }
     }
-    Ok(result)
+}
+
+/// How far protected demand falls short in contingency `case` under a fixed plan, beyond what
+/// survivability allows (t/yr; <= 0 when the contingency is survived). An LP whose only cost is
+/// the protected shortfall.
+pub fn protected_shortfall_excess(
+    net: &Network,
+    plan: &Plan,
+    case: &ScenarioCase,
+    fraction: f64,
+    priority: u32,
+) -> Result<f64, StockadeError> {
+    let mut single = case.clone();
+    single.probability = 1.0;
+    let set = ScenarioSet {
+        cases: vec![single],
+    };
+    let options = BuildOptions {
+        evaluation: true,
+        ..BuildOptions::default()
+    };
+    let mut problem = SitingProblem::build(net, &set, &options);
+    problem.fix_plan(plan)?;
+    let m = &net.model;
+    problem.mip.col_cost.iter_mut().for_each(|c| *c = 0.0);
+    problem.mip.offset = 0.0;
+    let mut total = 0.0;
+    for (d, u) in problem.handles(0).shortfall.clone().iter().enumerate() {
+        if m.demand[d].priority <= priority {
+            total += m.demand[d].demand;
+            if let Some(u) = u {
+                problem.mip.col_cost[u.0] = 1.0;
+            }
+        }
+    }
+    let run = solve_mip(&problem.mip, &Settings::default(), &SolveControl::default())?;
+    let short = run.objective.unwrap_or(f64::INFINITY);
+    let allowed = (1.0 - fraction) * total;
+    let excess = short - allowed;
+    Ok(if excess > 1e-6 * total.max(1.0) {
+        excess
+    } else {
+        0.0
+    })
 }
 
 /// The elastic re-solve: every policy constraint and hard demand gets a penalised violation; the
@@ -1078,10 +1687,16 @@ pub fn solve_siting(
 pub fn diagnose(
     net: &Network,
     scenarios: &ScenarioSet,
+    contingencies: &[ScenarioCase],
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<Diagnosis, StockadeError> {
-    let problem = SitingProblem::build(net, scenarios, true);
+    let options = BuildOptions {
+        elastic: true,
+        contingencies,
+        ..BuildOptions::default()
+    };
+    let problem = SitingProblem::build(net, scenarios, &options);
     let run = solve_mip(&problem.mip, settings, control)?;
     Ok(Diagnosis {
         violations: problem.violations(&run),
@@ -1106,7 +1721,7 @@ pub struct BuildReport {
 pub fn build_report(net: &Network) -> Result<BuildReport, StockadeError> {
     let started = Instant::now();
     let scenarios = ScenarioSet::explicit(net);
-    let problem = SitingProblem::build(net, &scenarios, false);
+    let problem = SitingProblem::build(net, &scenarios, &BuildOptions::default());
     crate::highs::load_only(&problem.mip)?;
     let build_s = started.elapsed().as_secs_f64();
     Ok(BuildReport {

@@ -19,7 +19,8 @@ pub struct Settings {
     /// Relative MIP gap at which the solve stops as optimal (1e-6 = 0.0001 %).
     pub mip_gap: f64,
     /// Threads HiGHS may use; none for HiGHS's own choice. Results are deterministic for a given
-    /// input, settings and thread count.
+    /// input, settings and thread count. HiGHS keeps one thread pool per process, sized by the
+    /// first solve; a later solve asking for another size runs on that pool.
     pub threads: Option<u32>,
     /// Random seed of HiGHS.
     pub seed: u32,

@@ -343,7 +343,12 @@ fn group_kpi(
         expected_shortfall_t: expected,
         expected_shortfall_share: share,
         cvar95_shortfall_t: cvar(&per, 0.95),
-        probability_of_shortfall: per.iter().filter(|(_, s)| *s > 1e-6).map(|(p, _)| p).sum(),
+        probability_of_shortfall: per
+            .iter()
+            .filter(|(_, s)| *s > 1e-6)
+            .map(|(p, _)| p)
+            .sum::<f64>()
+            + 0.0,
         availability: 1.0 - share,
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use stockade::import::{orlib_cap, CapOptions};
 use stockade::solver::{solve_mip, SolveControl};
-use stockade::{BuildOptions, Network, ScenarioSet, Settings, SitingProblem};
+use stockade::{BuildOptions, EvaluationSettings, Network, ScenarioSet, Settings, SitingProblem};
 use stockade_benches::{synthetic, Size};
 
 fn cap(name: &str, failures: Option<&str>) -> Network {
@@ -91,5 +91,41 @@ fn solve(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build, solve);
+/// Plan evaluation on a 100-site, 200-demand-node model: the warm-started path (one HiGHS
+/// instance per worker, bounds changed between scenarios) against building and solving every
+/// scenario LP from scratch, in scenarios per second, one worker each.
+fn evaluate(c: &mut Criterion) {
+    let size = Size {
+        sites: 100,
+        demand: 200,
+        scenarios: 0,
+    };
+    let net = Network::new(synthetic(size, 7)).expect("valid");
+    let settings = Settings {
+        time_limit_s: Some(60.0),
+        mip_gap: 1e-3,
+        ..one_thread()
+    };
+    let base = ScenarioSet::explicit(&net);
+    let plan = stockade::solve_siting(&net, &base, &settings, &SolveControl::default())
+        .expect("solve")
+        .plan
+        .expect("plan");
+    let mut group = c.benchmark_group("evaluate-100x200");
+    group.sample_size(10);
+    for (name, warm, count) in [("warm", true, 200usize), ("cold", false, 20)] {
+        let set = ScenarioSet::sampled(&net, count, 3);
+        let eval = EvaluationSettings {
+            threads: Some(1),
+            warm_start: warm,
+        };
+        group.throughput(criterion::Throughput::Elements(count as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| stockade::evaluate(&net, &plan, &set, &eval, &|_, _| {}).expect("evaluate"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build, solve, evaluate);
 criterion_main!(benches);

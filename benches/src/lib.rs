@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use stockade::model::{Country, DemandNode, Material, Model, Route, Scenario, Site};
+use stockade::model::{
+    Country, DemandNode, Hazard, HazardKind, HazardScope, Material, Model, Route, Scenario, Site,
+};
 
 /// Size of a synthetic instance.
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +108,34 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
                 chokepoints: Vec::new(),
             });
         }
+    }
+    // Hazards for sampling: a political event per country (an export embargo that leaves 30 %
+    // for half a year) and an outage per site.
+    for c in 0..8 {
+        model.hazards.push(Hazard {
+            id: format!("embargo-K{c}"),
+            kind: HazardKind::Political,
+            scope: HazardScope::Embargo {
+                country: format!("K{c}"),
+            },
+            probability: 0.03,
+            availability: 0.3,
+            duration: 0.5,
+            description: String::new(),
+        });
+    }
+    for i in 0..size.sites {
+        model.hazards.push(Hazard {
+            id: format!("outage-s{i}"),
+            kind: HazardKind::Other,
+            scope: HazardScope::Node {
+                id: format!("s{i}"),
+            },
+            probability: 0.05,
+            availability: 0.0,
+            duration: 1.0,
+            description: String::new(),
+        });
     }
     for w in 0..size.scenarios {
         let availability: BTreeMap<String, f64> = (0..size.sites)

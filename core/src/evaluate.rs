@@ -138,6 +138,7 @@ pub fn evaluate(
     };
     let mut template = SitingProblem::build(net, &template_set, &options);
     template.fix_plan(plan)?;
+    close_idle_routes(&mut template, net);
     let first_stage_cost = template.first_stage_cost();
     // Presolve off, so HiGHS keeps the basis between scenarios.
     let lp_settings = Settings {
@@ -150,30 +151,51 @@ pub fn evaluate(
         .num_threads(settings.threads.unwrap_or(0))
         .build()
         .map_err(|e| StockadeError::Solver(format!("thread pool: {e}")))?;
-    let outcomes: Vec<Result<(ScenarioEvaluation, bool), StockadeError>> = pool.install(|| {
-        set.cases
-            .par_iter()
-            .map_init(
-                || None::<WarmSession>,
-                |session, case| {
+    // One contiguous chunk of scenarios per worker, so that each HiGHS instance is created
+    // once and every later scenario starts from the previous one's basis.
+    // Scenarios are visited in order of what happens in them, so that identical ones are solved
+    // once and similar ones follow each other; results go back to the input order.
+    let workers = pool.current_num_threads().max(1);
+    let chunk = total.div_ceil(workers).max(1);
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by(|a, b| signature(&set.cases[*a]).cmp(&signature(&set.cases[*b])));
+    let chunks: Vec<Result<Vec<(ScenarioEvaluation, bool)>, StockadeError>> = pool.install(|| {
+        order
+            .par_chunks(chunk)
+            .map(|indices| {
+                let cases = indices.iter().map(|i| &set.cases[*i]);
+                let mut session: Option<WarmSession> = None;
+                let mut out = Vec::with_capacity(indices.len());
+                for case in cases {
                     let outcome = if settings.warm_start {
-                        if session.is_none() {
-                            *session = Some(WarmSession::new(&template, net, &lp_settings)?);
-                        }
-                        match session.as_mut() {
-                            Some(s) => s.solve(&template, net, case),
-                            None => Err(StockadeError::Solver("no LP session".into())),
-                        }
+                        let s = match session.as_mut() {
+                            Some(s) => s,
+                            None => session.insert(WarmSession::new(&template, net, &lp_settings)?),
+                        };
+                        s.solve(&template, net, case)?
                     } else {
-                        solve_cold(net, plan, case)
+                        solve_cold(net, plan, case)?
                     };
+                    out.push(outcome);
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress(n, total);
-                    outcome
-                },
-            )
+                }
+                Ok(out)
+            })
             .collect()
     });
+    let mut sorted = Vec::with_capacity(total);
+    for c in chunks {
+        sorted.extend(c?);
+    }
+    let mut slots: Vec<Option<(ScenarioEvaluation, bool)>> = vec![None; total];
+    for (i, o) in order.into_iter().zip(sorted) {
+        slots[i] = Some(o);
+    }
+    let outcomes: Vec<Result<(ScenarioEvaluation, bool), StockadeError>> = slots
+        .into_iter()
+        .map(|o| o.ok_or_else(|| StockadeError::Solver("a scenario was not evaluated".into())))
+        .collect();
     let mut evaluated = Vec::with_capacity(total);
     let mut failed = Vec::new();
     for o in outcomes {
@@ -233,10 +255,43 @@ fn outcome(case: &ScenarioCase, cost: f64, by_demand: Vec<f64>) -> ScenarioEvalu
     }
 }
 
+/// What happens in a scenario, as a sort key: its hazards, then its disrupted elements.
+fn signature(case: &ScenarioCase) -> (Vec<usize>, Vec<u64>) {
+    let bits = case
+        .supplier
+        .iter()
+        .chain(&case.site)
+        .chain(&case.depot)
+        .chain(&case.route)
+        .map(|a| a.to_bits())
+        .collect();
+    (case.hazards.clone(), bits)
+}
+
+/// Routes out of a site the plan leaves without capacity carry nothing in any scenario: fixing
+/// them at 0 up front takes them out of every simplex iteration.
+fn close_idle_routes(problem: &mut SitingProblem<'_>, net: &Network) {
+    let first = problem.handles(0).first_flow;
+    for e in 0..net.route_key.len() {
+        if idle_route(problem, net, e) {
+            problem.mip.col_upper[first + e] = 0.0;
+        }
+    }
+}
+
+fn idle_route(problem: &SitingProblem<'_>, net: &Network, e: usize) -> bool {
+    match net.route_from[e] {
+        crate::network::NodeRef::Site(s) => problem.mip.col_upper[problem.modules_col(s).0] <= 0.0,
+        _ => false,
+    }
+}
+
 /// A re-used HiGHS instance and the availabilities it currently holds.
 struct WarmSession {
     lp: LpSession,
     current: ScenarioCase,
+    /// The last outcome, re-used when the next scenario is the same.
+    last: Option<(f64, Vec<f64>, bool)>,
 }
 
 impl WarmSession {
@@ -248,6 +303,7 @@ impl WarmSession {
         Ok(WarmSession {
             lp: LpSession::new(&template.mip, settings)?,
             current: intact(net, "template", 1.0),
+            last: None,
         })
     }
 
@@ -259,6 +315,14 @@ impl WarmSession {
         case: &ScenarioCase,
     ) -> Result<(ScenarioEvaluation, bool), StockadeError> {
         let m = &net.model;
+        let same = case.supplier == self.current.supplier
+            && case.site == self.current.site
+            && case.depot == self.current.depot
+            && case.route == self.current.route
+            && case.site_hits == self.current.site_hits;
+        if let (true, Some((cost, by_demand, ok))) = (same, &self.last) {
+            return Ok((outcome(case, *cost, by_demand.clone()), *ok));
+        }
         let h = template.handles(0);
         for &(i, row) in &h.supplier_rows {
             if case.supplier[i] != self.current.supplier[i] {
@@ -269,25 +333,34 @@ impl WarmSession {
                 )?;
             }
         }
+        // The first stage is fixed, so availability moves to the right-hand side and only bounds
+        // change (a changed coefficient would cost HiGHS its factorisation):
+        // output - mc modules <= -mc (1 - a) modules + restored capacity from hardening.
+        let fixed = |c: crate::mip::Col| template.mip.col_lower[c.0];
         for &(i, row) in &h.site_rows {
             let hits_changed = case.site_hits != self.current.site_hits;
             if case.site[i] != self.current.site[i] || hits_changed {
                 let mc = m.sites[i].module_capacity;
-                self.lp
-                    .set_coefficient(row.0, template.modules_col(i).0, -mc * case.site[i])?;
+                let modules = fixed(template.modules_col(i));
+                let mut rhs = -mc * (1.0 - case.site[i]) * modules;
                 for &(k, _, y) in template.hardening_cols(i) {
-                    self.lp
-                        .set_coefficient(row.0, y.0, -template.hardening_restore(case, i, k))?;
+                    rhs += template.hardening_restore(case, i, k) * fixed(y);
                 }
+                self.lp.set_row_bounds(row.0, f64::NEG_INFINITY, rhs)?;
             }
         }
+        // releases - stock <= -(1 - a) stock
         for &(l, stock, row) in &h.depot_rows {
             if case.depot[l] != self.current.depot[l] {
-                self.lp.set_coefficient(row.0, stock.0, -case.depot[l])?;
+                self.lp.set_row_bounds(
+                    row.0,
+                    f64::NEG_INFINITY,
+                    -(1.0 - case.depot[l]) * fixed(stock),
+                )?;
             }
         }
         for e in 0..net.route_key.len() {
-            if case.route[e] != self.current.route[e] {
+            if case.route[e] != self.current.route[e] && !idle_route(template, net, e) {
                 let upper = match net.route_def(e).capacity {
                     _ if case.route[e] <= 0.0 => 0.0,
                     Some(c) => c * case.route[e],
@@ -308,6 +381,7 @@ impl WarmSession {
         } else {
             (f64::NAN, vec![0.0; m.demand.len()])
         };
+        self.last = Some((cost, by_demand.clone(), ok));
         Ok((outcome(case, cost, by_demand), ok))
     }
 }

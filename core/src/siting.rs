@@ -445,6 +445,12 @@ impl<'a> SitingProblem<'a> {
             // inequality that makes facility-location relaxations tight.
             for &e in ins {
                 if let NodeRef::Site(s) = net.route_from[e] {
+                    // With the plan fixed (evaluation) a closed site has no capacity, so the
+                    // open gate is redundant; dropping it keeps the scenario LP small, which is
+                    // what makes warm-started re-solves cheap. Assignment gates stay.
+                    if self.evaluation && !self.assign.contains_key(&(s, d)) {
+                        continue;
+                    }
                     let gate = self.assign.get(&(s, d)).copied().unwrap_or(self.open[s]);
                     self.mip.add_row(
                         fam_link,

@@ -49,6 +49,54 @@ enum Command {
         /// Build the MIP and report its size and build time without solving.
         #[arg(long)]
         build_only: bool,
+        /// Solve over N scenarios sampled from the model's hazards instead of its explicit list.
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
+        /// Seed of the scenario sample (the same seed gives the same scenarios everywhere).
+        #[arg(long, default_value_t = 1)]
+        sample_seed: u64,
+        /// Write the plan (first-stage decisions) to this file, for `stockade evaluate`.
+        #[arg(long, value_name = "PLAN.json")]
+        plan_out: Option<PathBuf>,
+        /// Require N-k survivability: protected demand met under any loss of up to K elements.
+        #[arg(long, value_name = "K")]
+        survive: Option<u32>,
+        /// Element kinds that can be lost, comma-separated (sites, suppliers, depots, routes).
+        #[arg(long, default_value = "sites", value_delimiter = ',')]
+        survive_targets: Vec<String>,
+        /// Share of protected demand that must be met in every contingency.
+        #[arg(long, default_value_t = 1.0)]
+        survive_fraction: f64,
+        /// Demand of this priority or more urgent is protected.
+        #[arg(long, default_value_t = 1)]
+        survive_priority: u32,
+        /// SAA statistical bounds (Mak, Morton and Wood): M replications of N sampled scenarios,
+        /// an independent sample of N' for the upper bound.
+        #[arg(long, value_name = "M:N:N'")]
+        saa: Option<String>,
+    },
+    /// Evaluate a fixed PLAN on scenarios sampled from the model's hazards (or its explicit
+    /// scenarios): expected cost, shortfall, CVaR, availability, the worst scenarios.
+    Evaluate {
+        /// Model file, or - to read stdin.
+        model: String,
+        /// Plan file written by `solve --plan-out`.
+        plan: PathBuf,
+        /// Scenarios to sample from the hazards; the model's explicit scenarios when absent.
+        #[arg(long, value_name = "N")]
+        scenarios: Option<usize>,
+        /// Seed of the sample.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Build and solve every scenario LP from scratch (the reference path; slower).
+        #[arg(long)]
+        cold: bool,
+        /// Print the JSON result.
+        #[arg(long)]
+        json: bool,
     },
     /// Check MODEL: exit 0 when valid, 1 with every problem listed otherwise.
     Validate {
@@ -63,6 +111,11 @@ enum Command {
     /// Turn a public benchmark file into a model JSON on stdout.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Run the REST service (jobs persisted in SQLite or PostgreSQL).
+    Serve(stockade_server::serve::ServeArgs),
+    /// Manage the REST service's API keys.
+    #[command(subcommand)]
+    Keys(stockade_server::serve::KeysCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,6 +176,24 @@ fn read_file(path: &Path) -> Result<String, StockadeError> {
         })
 }
 
+/// `M:N:N'` of `--saa`.
+fn parse_saa(text: &str, seed: u64) -> Result<stockade::saa::SaaDesign, StockadeError> {
+    let parts: Vec<Result<usize, _>> = text.split(':').map(str::parse::<usize>).collect();
+    match parts.as_slice() {
+        [Ok(m), Ok(n), Ok(n2)] => Ok(stockade::saa::SaaDesign {
+            replications: *m,
+            sample: *n,
+            evaluation_sample: *n2,
+            seed,
+        }),
+        _ => Err(InputError::single(
+            "--saa",
+            format!("expected M:N:N' (three whole numbers), got `{text}`"),
+        )
+        .into()),
+    }
+}
+
 fn instance_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -147,8 +218,25 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             seed,
             log,
             build_only,
+            sample,
+            sample_seed,
+            plan_out,
+            survive,
+            survive_targets,
+            survive_fraction,
+            survive_priority,
+            saa,
         } => {
-            let model: Model = stockade::parse_model(&read_input(&model)?)?;
+            let mut model: Model = stockade::parse_model(&read_input(&model)?)?;
+            if let Some(k) = survive {
+                model.policies.survivability = Some(stockade::model::Survivability {
+                    k,
+                    targets: survive_targets,
+                    fraction: survive_fraction,
+                    priority: survive_priority,
+                    method: stockade::model::SurvivabilityMethod::Auto,
+                });
+            }
             let defaults = Settings::default();
             let settings = Settings {
                 time_limit_s: time_limit.or(defaults.time_limit_s),
@@ -164,11 +252,103 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 print_json(&report)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let result = stockade::solve(model, &settings)?;
+            let net = Network::new(model)?;
+            if let Some(design) = saa {
+                let design = parse_saa(&design, sample_seed)?;
+                let report = stockade::saa::saa(&net, design, &settings)?;
+                if json {
+                    print_json(&report)?;
+                } else {
+                    print!(
+                        "{}",
+                        stockade::report::render_saa(&report, &net.model.currency)
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let scenarios = match sample {
+                Some(n) if net.model.hazards.is_empty() => {
+                    return Err(InputError::single(
+                        "hazards",
+                        format!("--sample {n} samples from the hazards, and the model has none"),
+                    )
+                    .into())
+                }
+                Some(n) => stockade::ScenarioSet::sampled(&net, n, sample_seed),
+                None => stockade::ScenarioSet::explicit(&net),
+            };
+            let result = stockade::solve_siting(
+                &net,
+                &scenarios,
+                &settings,
+                &stockade::SolveControl::default(),
+            )?;
+            if let (Some(path), Some(plan)) = (&plan_out, &result.plan) {
+                let text = serde_json::to_string_pretty(plan)
+                    .map_err(|e| StockadeError::Solver(e.to_string()))?;
+                std::fs::write(path, text).map_err(|e| {
+                    InputError::single(path.display().to_string(), format!("cannot write: {e}"))
+                })?;
+            } else if let Some(path) = &plan_out {
+                eprintln!(
+                    "no plan to write to {} (status {})",
+                    path.display(),
+                    result.status.as_str()
+                );
+            }
             if json {
                 print_json(&result)?;
             } else {
                 print!("{}", stockade::report::render(&result));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Evaluate {
+            model,
+            plan,
+            scenarios,
+            seed,
+            threads,
+            cold,
+            json,
+        } => {
+            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
+            let plan_text = read_file(&plan)?;
+            let plan: stockade::Plan = serde_json::from_str(&plan_text)
+                .map_err(|e| InputError::single(plan.display().to_string(), e.to_string()))?;
+            let set = match scenarios {
+                Some(n) if net.model.hazards.is_empty() => {
+                    return Err(InputError::single(
+                        "hazards",
+                        format!("--scenarios {n} samples from the hazards, and the model has none"),
+                    )
+                    .into())
+                }
+                Some(n) => stockade::ScenarioSet::sampled(&net, n, seed),
+                None => stockade::ScenarioSet::explicit(&net),
+            };
+            let settings = stockade::EvaluationSettings {
+                threads,
+                warm_start: !cold,
+            };
+            let bar = indicatif::ProgressBar::new(set.cases.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} scenarios {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let evaluation = stockade::evaluate(&net, &plan, &set, &settings, &|done, _| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            if json {
+                print_json(&evaluation)?;
+            } else {
+                print!(
+                    "{}",
+                    stockade::report::render_evaluation(&evaluation, &net.model.currency)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -192,6 +372,8 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 ExitCode::from(1)
             })
         }
+        Command::Serve(args) => Ok(stockade_server::serve::run_serve(args)),
+        Command::Keys(cmd) => Ok(stockade_server::serve::run_keys(cmd)),
         Command::Schema => {
             print_json(&Model::json_schema())?;
             Ok(ExitCode::SUCCESS)

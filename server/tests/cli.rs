@@ -125,3 +125,139 @@ fn default_model_solves_and_reads_like_a_plan() {
     assert!(report.contains("sites open"));
     assert!(report.contains("policies"));
 }
+
+#[test]
+fn plan_out_then_evaluate_on_sampled_scenarios() {
+    let dir = std::env::temp_dir().join(format!("stockade-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let plan = dir.join("plan.json");
+    let plan_arg = plan.to_str().expect("utf-8 path");
+    let out = stockade(
+        &[
+            "solve",
+            "models/rare-earths.json",
+            "--plan-out",
+            plan_arg,
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan).expect("plan written"))
+            .expect("plan json");
+    assert!(saved["sites"]["mp_mountain_pass"]["open"]
+        .as_bool()
+        .expect("open flag"));
+
+    let out = stockade(
+        &[
+            "evaluate",
+            "models/rare-earths.json",
+            plan_arg,
+            "--scenarios",
+            "300",
+            "--seed",
+            "5",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(e["scenarios"], 300);
+    assert_eq!(e["failed"].as_array().map(Vec::len), Some(0));
+    let availability = e["total"]["availability"].as_f64().expect("availability");
+    assert!((0.0..=1.0).contains(&availability));
+    assert!(e["worst"].as_array().is_some_and(|w| w.len() == 10));
+
+    // The same seed gives the same answer; the text report names the worst scenarios.
+    let again = stockade(
+        &[
+            "evaluate",
+            "models/rare-earths.json",
+            plan_arg,
+            "--scenarios",
+            "300",
+            "--seed",
+            "5",
+            "--json",
+        ],
+        None,
+    );
+    let e2: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(e["expected_cost"], e2["expected_cost"]);
+    let report = stockade(
+        &[
+            "evaluate",
+            "models/rare-earths.json",
+            plan_arg,
+            "--scenarios",
+            "50",
+        ],
+        None,
+    );
+    assert!(text(&report.stdout).contains("worst scenarios"));
+
+    // A plan that names a site the model lacks is an input error naming it.
+    std::fs::write(
+        &plan,
+        r#"{"sites": {"atlantis": {"open": true, "modules": 1}}}"#,
+    )
+    .expect("write");
+    let out = stockade(
+        &[
+            "evaluate",
+            "models/rare-earths.json",
+            plan_arg,
+            "--scenarios",
+            "5",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("plan.sites.atlantis"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn survivability_and_sampling_from_the_command_line() {
+    let out = stockade(
+        &[
+            "solve",
+            "models/rare-earths.json",
+            "--survive",
+            "1",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["survivability"]["k"], 1);
+    assert_eq!(v["status"], "optimal");
+
+    let out = stockade(
+        &[
+            "solve",
+            "models/rare-earths.json",
+            "--sample",
+            "40",
+            "--json",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["scenarios"].as_array().map(Vec::len), Some(40));
+
+    let out = stockade(
+        &["solve", "models/rare-earths.json", "--saa", "3:x:10"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--saa"));
+}

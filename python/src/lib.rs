@@ -1,0 +1,384 @@
+//! `stockade._native`: the thin native layer under the pure-Python package `stockade`.
+//!
+//! Everything crosses the boundary as JSON text (the core's serde types are the one schema), so
+//! the Python side gets exactly what the CLI prints with `--json`. Errors are mapped in one place,
+//! [`to_py_err`], onto the classes of `stockade._errors`. Solves run on their own thread with the
+//! GIL released; the calling thread polls for Ctrl-C and reports progress.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use stockade::import::{self, CapOptions};
+use stockade::solver::Progress;
+use stockade::{InputError, Settings, SolveControl, SolveResult, StockadeError};
+
+/// How often the calling thread wakes to check for Ctrl-C and report progress.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Maps a core error onto `stockade.InputError` / `stockade.SolverError` (the one place where
+/// Rust errors become Python exceptions). The problems travel as JSON and become
+/// `stockade.Problem` values on the Python side.
+fn to_py_err(py: Python<'_>, err: StockadeError) -> PyErr {
+    let (kind, message, problems) = match &err {
+        StockadeError::Input(input) => (
+            "input",
+            err.to_string(),
+            serde_json::to_string(&input.problems).unwrap_or_else(|_| "[]".to_string()),
+        ),
+        StockadeError::Solver(_) => ("solver", err.to_string(), "[]".to_string()),
+    };
+    let built = py.import("stockade._errors").and_then(|errors| {
+        errors
+            .getattr("_from_native")?
+            .call1((kind, message.as_str(), problems))
+    });
+    match built {
+        Ok(exc) => PyErr::from_value(exc),
+        // The package itself is broken; say so rather than hide the original error.
+        Err(import_err) => PyRuntimeError::new_err(format!(
+            "{message} (and stockade._errors could not be loaded: {import_err})"
+        )),
+    }
+}
+
+fn input_err(py: Python<'_>, err: InputError) -> PyErr {
+    to_py_err(py, StockadeError::Input(err))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot serialise to JSON: {e}")))
+}
+
+/// `Settings::default()` as JSON: the one source of the solver defaults.
+#[pyfunction]
+fn default_settings() -> PyResult<String> {
+    to_json(&Settings::default())
+}
+
+/// The JSON Schema of the model file.
+#[pyfunction]
+fn schema() -> PyResult<String> {
+    to_json(&stockade::Model::json_schema())
+}
+
+/// Parses model JSON (unknown fields are errors, with their JSON path) and returns it in the
+/// core's canonical form. Does not validate references or values: see `validate`.
+#[pyfunction]
+fn parse_model(py: Python<'_>, text: &str) -> PyResult<String> {
+    let model = stockade::parse_model(text).map_err(|e| input_err(py, e))?;
+    to_json(&model)
+}
+
+/// Every problem of a model as a JSON list of `{path, entity?, message}`; `[]` when valid.
+#[pyfunction]
+fn validate(py: Python<'_>, text: &str) -> PyResult<String> {
+    let model = stockade::parse_model(text).map_err(|e| input_err(py, e))?;
+    let problems = py.detach(move || stockade::validate(&model));
+    to_json(&problems)
+}
+
+fn parse_settings(py: Python<'_>, settings_json: &str) -> PyResult<Settings> {
+    serde_json::from_str(settings_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("settings", format!("invalid settings: {e}")),
+        )
+    })
+}
+
+/// Solves a model (JSON) with settings (JSON) and returns the result as JSON, as the CLI's
+/// `solve --json`.
+///
+/// The solve runs on its own thread with the GIL released. Every 100 ms the calling thread
+/// checks for signals: on Ctrl-C it raises the cancel flag, waits for HiGHS to stop (status
+/// `interrupted`) and re-raises `KeyboardInterrupt`. `progress`, when given, is called on the
+/// calling thread with a dict `{elapsed_s, incumbent, best_bound, gap}` whenever HiGHS reported
+/// something new; an exception from it cancels the solve and propagates.
+#[pyfunction]
+#[pyo3(signature = (model_json, settings_json, progress=None))]
+fn solve(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let settings = parse_settings(py, settings_json)?;
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let latest: Arc<Mutex<Option<Progress>>> = Arc::new(Mutex::new(None));
+    let sink = Arc::clone(&latest);
+    let control = SolveControl {
+        cancel: Some(Arc::clone(&cancel)),
+        progress: progress
+            .as_ref()
+            .map(|_| -> stockade::solver::ProgressSink {
+                Box::new(move |p: &Progress| {
+                    if let Ok(mut slot) = sink.lock() {
+                        *slot = Some(*p);
+                    }
+                })
+            }),
+    };
+
+    let (tx, rx) = mpsc::channel::<Result<SolveResult, StockadeError>>();
+    let worker = std::thread::Builder::new()
+        .name("stockade-solve".to_string())
+        .spawn(move || {
+            // The receiver outlives the worker unless the caller is gone; nothing to do then.
+            let _ = tx.send(stockade::solve_with(model, &settings, &control));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the solve thread: {e}")))?;
+
+    // A `Receiver` is not `Sync`, so it moves into each GIL-free wait and back out.
+    let mut rx = rx;
+    let (outcome, rx) = loop {
+        let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        match received {
+            Ok(outcome) => break (Some(outcome), rx),
+            Err(RecvTimeoutError::Disconnected) => break (None, rx),
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let stop = match py.check_signals() {
+            Err(signal) => Some(signal),
+            Ok(()) => match (
+                &progress,
+                latest.lock().ok().and_then(|mut slot| slot.take()),
+            ) {
+                (Some(callback), Some(point)) => report_progress(py, callback, &point).err(),
+                _ => None,
+            },
+        };
+        if let Some(err) = stop {
+            cancel.store(true, Ordering::SeqCst);
+            return Err(stop_solve(py, err, worker, rx));
+        }
+    };
+    drop(rx);
+    // The worker has sent its result; joining only reaps the thread.
+    let _ = py.detach(|| worker.join());
+    match outcome {
+        Some(Ok(result)) => to_json(&result),
+        Some(Err(err)) => Err(to_py_err(py, err)),
+        None => Err(to_py_err(
+            py,
+            StockadeError::Solver("the solve thread ended without a result (panic)".to_string()),
+        )),
+    }
+}
+
+/// How long a cancelled solve may take to stop before the caller gets control back anyway.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// The cancel flag is up: waits (GIL released) for HiGHS to stop and returns `err` (the
+/// KeyboardInterrupt, or the progress callback's exception). HiGHS polls the flag at its
+/// interrupt points, which presolve and the MIP solver's root LP relaxation do not reach for a
+/// while; past [`STOP_GRACE`] the solve thread is left to stop by itself (it holds no Python
+/// object) and a RuntimeWarning says so, so Ctrl-C always hands the prompt back promptly.
+fn stop_solve(
+    py: Python<'_>,
+    err: PyErr,
+    worker: std::thread::JoinHandle<()>,
+    rx: mpsc::Receiver<Result<SolveResult, StockadeError>>,
+) -> PyErr {
+    let stopped = py.detach(move || match rx.recv_timeout(STOP_GRACE) {
+        Ok(_) | Err(RecvTimeoutError::Disconnected) => {
+            let _ = worker.join();
+            true
+        }
+        Err(RecvTimeoutError::Timeout) => false,
+    });
+    if !stopped {
+        let warned = PyErr::warn(
+            py,
+            &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
+            c"stockade: HiGHS is in a phase that does not check for interrupts (presolve or an \
+              LP relaxation); the cancelled solve ends by itself in the background",
+            1,
+        );
+        if let Err(warning_error) = warned {
+            // Warnings turned into errors: the interrupt still wins, the warning is chained.
+            err.set_cause(py, Some(warning_error));
+        }
+    }
+    err
+}
+
+fn report_progress(py: Python<'_>, callback: &Bound<'_, PyAny>, p: &Progress) -> PyResult<()> {
+    let point = PyDict::new(py);
+    point.set_item("elapsed_s", p.elapsed_s)?;
+    point.set_item("incumbent", p.incumbent)?;
+    point.set_item("best_bound", p.best_bound)?;
+    point.set_item("gap", p.gap)?;
+    callback.call1((point,))?;
+    Ok(())
+}
+
+/// Evaluates a fixed plan (JSON, as `solve --plan-out` writes it) on the model's explicit
+/// scenarios, or on `scenarios` sampled from its hazards with `seed`, as `stockade evaluate
+/// --json`. Settings (JSON) are `EvaluationSettings`. Runs with the GIL released; `progress`, when
+/// given, is called on the calling thread with `(done, total)`. The core's evaluation has no
+/// cancel flag yet: on Ctrl-C the KeyboardInterrupt is raised at once and the evaluation thread
+/// finishes by itself in the background.
+#[pyfunction]
+#[pyo3(signature = (model_json, plan_json, settings_json, scenarios=None, seed=1, progress=None))]
+fn evaluate(
+    py: Python<'_>,
+    model_json: &str,
+    plan_json: &str,
+    settings_json: &str,
+    scenarios: Option<usize>,
+    seed: u64,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let plan: stockade::Plan = serde_json::from_str(plan_json)
+        .map_err(|e| input_err(py, InputError::single("plan", format!("invalid plan: {e}"))))?;
+    let settings: stockade::EvaluationSettings =
+        serde_json::from_str(settings_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    let net = py
+        .detach(move || stockade::Network::new(model))
+        .map_err(|e| input_err(py, e))?;
+    if let Some(n) = scenarios {
+        if net.model.hazards.is_empty() {
+            return Err(input_err(
+                py,
+                InputError::single(
+                    "hazards",
+                    format!("scenarios={n} samples from the hazards, and the model has none"),
+                ),
+            ));
+        }
+    }
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (done_w, total_w) = (Arc::clone(&done), Arc::clone(&total));
+    let (tx, rx) = mpsc::channel::<Result<stockade::Evaluation, StockadeError>>();
+    std::thread::Builder::new()
+        .name("stockade-evaluate".to_string())
+        .spawn(move || {
+            let set = match scenarios {
+                Some(n) => stockade::ScenarioSet::sampled(&net, n, seed),
+                None => stockade::ScenarioSet::explicit(&net),
+            };
+            let report = |d: usize, t: usize| {
+                done_w.fetch_max(d, Ordering::Relaxed);
+                total_w.store(t, Ordering::Relaxed);
+            };
+            let _ = tx.send(stockade::evaluate(&net, &plan, &set, &settings, &report));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the evaluation: {e}")))?;
+    let mut rx = rx;
+    let mut reported = 0usize;
+    loop {
+        let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        match received {
+            Ok(Ok(evaluation)) => return to_json(&evaluation),
+            Ok(Err(err)) => return Err(to_py_err(py, err)),
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(to_py_err(
+                    py,
+                    StockadeError::Solver("the evaluation thread ended without a result".into()),
+                ))
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        py.check_signals()?;
+        if let Some(callback) = &progress {
+            let d = done.load(Ordering::Relaxed);
+            if d > reported {
+                reported = d;
+                callback.call1((d, total.load(Ordering::Relaxed)))?;
+            }
+        }
+    }
+}
+
+/// `EvaluationSettings::default()` as JSON.
+#[pyfunction]
+fn default_evaluation_settings() -> PyResult<String> {
+    to_json(&stockade::EvaluationSettings::default())
+}
+
+/// The human report of a result (JSON), as `stockade solve` prints it.
+#[pyfunction]
+fn report(py: Python<'_>, result_json: &str) -> PyResult<String> {
+    let result: SolveResult = serde_json::from_str(result_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("result", format!("not a solve result: {e}")),
+        )
+    })?;
+    Ok(stockade::report::render(&result))
+}
+
+/// OR-Library capacitated warehouse location text (`cap41` ... `capc`) to model JSON.
+#[pyfunction]
+#[pyo3(signature = (text, name, capacity=None, single_source=false, failures=None))]
+fn import_orlib_cap(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    capacity: Option<f64>,
+    single_source: bool,
+    failures: Option<String>,
+) -> PyResult<String> {
+    let opts = CapOptions {
+        capacity,
+        single_source,
+        failures,
+    };
+    let model = py
+        .detach(|| import::orlib_cap(text, name, &opts))
+        .map_err(|e| input_err(py, e))?;
+    to_json(&model)
+}
+
+/// Holmberg single-source capacitated facility location text to model JSON.
+#[pyfunction]
+fn import_holmberg(py: Python<'_>, text: &str, name: &str) -> PyResult<String> {
+    let model = py
+        .detach(|| import::holmberg(text, name))
+        .map_err(|e| input_err(py, e))?;
+    to_json(&model)
+}
+
+/// OR-Library p-median text to model JSON.
+#[pyfunction]
+fn import_orlib_pmed(py: Python<'_>, text: &str, name: &str) -> PyResult<String> {
+    let model = py
+        .detach(|| import::orlib_pmed(text, name))
+        .map_err(|e| input_err(py, e))?;
+    to_json(&model)
+}
+
+/// The native module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(default_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(schema, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_model, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(solve, m)?)?;
+    m.add_function(wrap_pyfunction!(report, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(default_evaluation_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(import_orlib_cap, m)?)?;
+    m.add_function(wrap_pyfunction!(import_holmberg, m)?)?;
+    m.add_function(wrap_pyfunction!(import_orlib_pmed, m)?)?;
+    Ok(())
+}

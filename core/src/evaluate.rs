@@ -14,7 +14,7 @@ use crate::highs::LpSession;
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::scenario::{intact, ScenarioCase, ScenarioSet};
-use crate::siting::{cvar, BuildOptions, SitingProblem};
+use crate::siting::{cvar, with_fixed_plan, BuildOptions, SitingProblem};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -224,25 +224,16 @@ pub fn solve_cold(
     plan: &Plan,
     case: &ScenarioCase,
 ) -> Result<(ScenarioEvaluation, bool), StockadeError> {
-    let mut single = case.clone();
-    single.probability = 1.0;
-    let set = ScenarioSet {
-        cases: vec![single],
-    };
-    let options = BuildOptions {
-        evaluation: true,
-        ..BuildOptions::default()
-    };
-    let mut problem = SitingProblem::build(net, &set, &options);
-    problem.fix_plan(plan)?;
-    let run = solve_mip(&problem.mip, &Settings::default(), &SolveControl::default())?;
-    let ok = run.status == Status::Optimal && run.has_solution;
-    let (cost, by_demand) = if ok {
-        problem.scenario_outcome(0, &run.values)
-    } else {
-        (f64::NAN, vec![0.0; net.model.demand.len()])
-    };
-    Ok((outcome(case, cost, by_demand), ok))
+    with_fixed_plan(net, plan, case, |problem| {
+        let run = solve_mip(&problem.mip, &Settings::default(), &SolveControl::default())?;
+        let ok = run.status == Status::Optimal && run.has_solution;
+        let (cost, by_demand) = if ok {
+            problem.scenario_outcome(0, &run.values)
+        } else {
+            (f64::NAN, vec![0.0; net.model.demand.len()])
+        };
+        Ok((outcome(case, cost, by_demand), ok))
+    })
 }
 
 fn outcome(case: &ScenarioCase, cost: f64, by_demand: Vec<f64>) -> ScenarioEvaluation {

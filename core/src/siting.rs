@@ -1658,6 +1658,19 @@ pub fn protected_shortfall_excess(
     fraction: f64,
     priority: u32,
 ) -> Result<f64, StockadeError> {
+    with_fixed_plan(net, plan, case, |problem| {
+        protected_excess(net, problem, fraction, priority)
+    })
+}
+
+/// Builds `case` alone (probability 1) as an LP with the first stage fixed to `plan`, and hands
+/// it to `f`: the one way every fixed-plan check and cold evaluation is set up.
+pub fn with_fixed_plan<R>(
+    net: &Network,
+    plan: &Plan,
+    case: &ScenarioCase,
+    f: impl FnOnce(&mut SitingProblem<'_>) -> Result<R, StockadeError>,
+) -> Result<R, StockadeError> {
     let mut single = case.clone();
     single.probability = 1.0;
     let set = ScenarioSet {
@@ -1669,6 +1682,17 @@ pub fn protected_shortfall_excess(
     };
     let mut problem = SitingProblem::build(net, &set, &options);
     problem.fix_plan(plan)?;
+    f(&mut problem)
+}
+
+/// Protected shortfall beyond the allowance, in a fixed-plan problem: the only cost is the
+/// protected shortfall.
+fn protected_excess(
+    net: &Network,
+    problem: &mut SitingProblem<'_>,
+    fraction: f64,
+    priority: u32,
+) -> Result<f64, StockadeError> {
     let m = &net.model;
     problem.mip.col_cost.iter_mut().for_each(|c| *c = 0.0);
     problem.mip.offset = 0.0;

@@ -117,6 +117,9 @@ pub struct Evaluation {
     pub scenarios_per_second: f64,
     /// Every scenario's outcome.
     pub outcomes: Vec<ScenarioEvaluation>,
+    /// Stopped on request before every scenario was evaluated.
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// Evaluates `plan` on every scenario of `set`. `progress(done, total)` is called as scenarios
@@ -128,6 +131,21 @@ pub fn evaluate(
     settings: &EvaluationSettings,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Evaluation, StockadeError> {
+    evaluate_with(net, plan, set, settings, progress, None)
+}
+
+/// [`evaluate`] that stops early when `cancel` is raised: the scenarios already solved are
+/// reported (`cancelled` is then true and the KPIs cover only them, their probabilities
+/// rescaled to sum to 1).
+pub fn evaluate_with(
+    net: &Network,
+    plan: &Plan,
+    set: &ScenarioSet,
+    settings: &EvaluationSettings,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<Evaluation, StockadeError> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let started = Instant::now();
     let template_set = ScenarioSet {
         cases: vec![intact(net, "template", 1.0)],
@@ -159,7 +177,8 @@ pub fn evaluate(
     let chunk = total.div_ceil(workers).max(1);
     let mut order: Vec<usize> = (0..total).collect();
     order.sort_by(|a, b| signature(&set.cases[*a]).cmp(&signature(&set.cases[*b])));
-    let chunks: Vec<Result<Vec<(ScenarioEvaluation, bool)>, StockadeError>> = pool.install(|| {
+    type Chunk = Result<Vec<Option<(ScenarioEvaluation, bool)>>, StockadeError>;
+    let chunks: Vec<Chunk> = pool.install(|| {
         order
             .par_chunks(chunk)
             .map(|indices| {
@@ -167,6 +186,10 @@ pub fn evaluate(
                 let mut session: Option<WarmSession> = None;
                 let mut out = Vec::with_capacity(indices.len());
                 for case in cases {
+                    if cancelled() {
+                        out.push(None);
+                        continue;
+                    }
                     let outcome = if settings.warm_start {
                         let s = match session.as_mut() {
                             Some(s) => s,
@@ -176,7 +199,7 @@ pub fn evaluate(
                     } else {
                         solve_cold(net, plan, case)?
                     };
-                    out.push(outcome);
+                    out.push(Some(outcome));
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     progress(n, total);
                 }
@@ -190,23 +213,40 @@ pub fn evaluate(
     }
     let mut slots: Vec<Option<(ScenarioEvaluation, bool)>> = vec![None; total];
     for (i, o) in order.into_iter().zip(sorted) {
-        slots[i] = Some(o);
+        slots[i] = o;
     }
-    let outcomes: Vec<Result<(ScenarioEvaluation, bool), StockadeError>> = slots
-        .into_iter()
-        .map(|o| o.ok_or_else(|| StockadeError::Solver("a scenario was not evaluated".into())))
-        .collect();
+    let was_cancelled = slots.iter().any(Option::is_none);
     let mut evaluated = Vec::with_capacity(total);
+    let mut kept = Vec::with_capacity(total);
     let mut failed = Vec::new();
-    for o in outcomes {
-        let (e, ok) = o?;
-        if !ok {
-            failed.push(e.id.clone());
+    for (i, slot) in slots.into_iter().enumerate() {
+        if let Some((e, ok)) = slot {
+            if !ok {
+                failed.push(e.id.clone());
+            }
+            evaluated.push(e);
+            kept.push(i);
         }
-        evaluated.push(e);
     }
+    // A cancelled run reports what it solved, as a distribution of its own (a copy of just
+    // those scenarios; an uncancelled run uses the set as it is).
+    let partial;
+    let set = if was_cancelled {
+        let mass: f64 = evaluated.iter().map(|e| e.probability).sum();
+        let mut cases: Vec<ScenarioCase> = kept.iter().map(|i| set.cases[*i].clone()).collect();
+        if mass > 0.0 {
+            for (e, c) in evaluated.iter_mut().zip(cases.iter_mut()) {
+                e.probability /= mass;
+                c.probability /= mass;
+            }
+        }
+        partial = ScenarioSet { cases };
+        &partial
+    } else {
+        set
+    };
     let runtime_s = started.elapsed().as_secs_f64();
-    Ok(kpis(
+    let mut evaluation = kpis(
         net,
         plan,
         set,
@@ -214,7 +254,9 @@ pub fn evaluate(
         failed,
         first_stage_cost,
         runtime_s,
-    ))
+    );
+    evaluation.cancelled = was_cancelled;
+    Ok(evaluation)
 }
 
 /// Evaluates one scenario from scratch: build the LP with the plan fixed and solve it cold.
@@ -507,6 +549,7 @@ fn kpis(
         concentration_hhi,
         worst,
         runtime_s,
+        cancelled: false,
         scenarios_per_second: if runtime_s > 0.0 {
             outcomes.len() as f64 / runtime_s
         } else {

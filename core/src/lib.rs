@@ -34,7 +34,7 @@ pub mod siting;
 pub mod solver;
 
 pub use error::{InputError, Problem, StockadeError};
-pub use evaluate::{evaluate, Evaluation, EvaluationSettings};
+pub use evaluate::{evaluate, evaluate_with, Evaluation, EvaluationSettings};
 pub use model::Model;
 pub use network::{parse_model, Network};
 pub use plan::Plan;

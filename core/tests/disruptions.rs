@@ -462,3 +462,32 @@ fn bad_hazards_name_their_field() {
         err.problems
     );
 }
+
+/// Raising the cancel flag stops an evaluation between scenarios: what was solved is reported,
+/// marked cancelled, with its probabilities rescaled to sum to 1.
+#[test]
+fn evaluation_stops_when_cancelled() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let net = network(hazard_model());
+    let plan = plan_of(&net);
+    let set = ScenarioSet::sampled(&net, 400, 9);
+    let cancel = AtomicBool::new(false);
+    let settings = EvaluationSettings {
+        threads: Some(1),
+        warm_start: true,
+    };
+    let stop_after_50 = |done: usize, _: usize| {
+        if done >= 50 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let e = stockade::evaluate_with(&net, &plan, &set, &settings, &stop_after_50, Some(&cancel))
+        .expect("evaluate");
+    assert!(e.cancelled);
+    assert_eq!(e.scenarios, 50);
+    let mass: f64 = e.outcomes.iter().map(|o| o.probability).sum();
+    assert!((mass - 1.0).abs() < 1e-9);
+    let full = stockade::evaluate(&net, &plan, &set, &settings, &|_, _| {}).expect("evaluate");
+    assert!(!full.cancelled);
+    assert_eq!(full.scenarios, 400);
+}

@@ -224,9 +224,9 @@ fn report_progress(py: Python<'_>, callback: &Bound<'_, PyAny>, p: &Progress) ->
 /// Evaluates a fixed plan (JSON, as `solve --plan-out` writes it) on the model's explicit
 /// scenarios, or on `scenarios` sampled from its hazards with `seed`, as `stockade evaluate
 /// --json`. Settings (JSON) are `EvaluationSettings`. Runs with the GIL released; `progress`, when
-/// given, is called on the calling thread with `(done, total)`. The core's evaluation has no
-/// cancel flag yet: on Ctrl-C the KeyboardInterrupt is raised at once and the evaluation thread
-/// finishes by itself in the background.
+/// given, is called on the calling thread with `(done, total)`. On Ctrl-C (or an exception from
+/// `progress`) the core's cancel flag stops the evaluation between scenarios; the exception is
+/// raised once it has stopped (or after STOP_GRACE).
 #[pyfunction]
 #[pyo3(signature = (model_json, plan_json, settings_json, scenarios=None, seed=1, progress=None))]
 fn evaluate(
@@ -266,6 +266,8 @@ fn evaluate(
     let total = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (done_w, total_w) = (Arc::clone(&done), Arc::clone(&total));
     let (tx, rx) = mpsc::channel::<Result<stockade::Evaluation, StockadeError>>();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let cancel_w = Arc::clone(&cancel);
     std::thread::Builder::new()
         .name("stockade-evaluate".to_string())
         .spawn(move || {
@@ -277,7 +279,14 @@ fn evaluate(
                 done_w.fetch_max(d, Ordering::Relaxed);
                 total_w.store(t, Ordering::Relaxed);
             };
-            let _ = tx.send(stockade::evaluate(&net, &plan, &set, &settings, &report));
+            let _ = tx.send(stockade::evaluate_with(
+                &net,
+                &plan,
+                &set,
+                &settings,
+                &report,
+                Some(&cancel_w),
+            ));
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the evaluation: {e}")))?;
     let mut rx = rx;
@@ -296,13 +305,22 @@ fn evaluate(
             }
             Err(RecvTimeoutError::Timeout) => {}
         }
-        py.check_signals()?;
-        if let Some(callback) = &progress {
-            let d = done.load(Ordering::Relaxed);
-            if d > reported {
-                reported = d;
-                callback.call1((d, total.load(Ordering::Relaxed)))?;
+        let step = py.check_signals().and_then(|()| match &progress {
+            Some(callback) => {
+                let d = done.load(Ordering::Relaxed);
+                if d > reported {
+                    reported = d;
+                    callback.call1((d, total.load(Ordering::Relaxed)))?;
+                }
+                Ok(())
             }
+            None => Ok(()),
+        });
+        if let Err(err) = step {
+            // Stop the evaluation between scenarios and let it finish before raising.
+            cancel.store(true, Ordering::SeqCst);
+            let _ = py.detach(move || rx.recv_timeout(STOP_GRACE));
+            return Err(err);
         }
     }
 }

@@ -139,18 +139,27 @@ pub fn run_analysis(
             let settings = input.evaluation.clone().unwrap_or_default();
             let evaluation = {
                 let _span = info_span!("evaluate", scenarios = set.cases.len()).entered();
-                stockade::evaluate(&net, &plan, &set, &settings, scenario_progress)?
+                stockade::evaluate_with(
+                    &net,
+                    &plan,
+                    &set,
+                    &settings,
+                    scenario_progress,
+                    control.cancel.as_deref(),
+                )?
             };
             let value = serde_json::to_value(&evaluation)
                 .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
             Ok(AnalysisOutput {
                 result: value,
-                solver_status: if evaluation.failed.is_empty() {
+                solver_status: if evaluation.cancelled {
+                    "interrupted".to_string()
+                } else if evaluation.failed.is_empty() {
                     "evaluated".to_string()
                 } else {
                     "evaluated_with_failures".to_string()
                 },
-                interrupted: false,
+                interrupted: evaluation.cancelled,
                 objective: Some(evaluation.expected_cost),
             })
         }

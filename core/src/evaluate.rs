@@ -322,6 +322,8 @@ fn idle_route(problem: &SitingProblem<'_>, net: &Network, e: usize) -> bool {
 /// A re-used HiGHS instance and the availabilities it currently holds.
 struct WarmSession {
     lp: LpSession,
+    /// Column of the template -> column of the session's LP (routes out of idle sites dropped).
+    map: Vec<Option<usize>>,
     current: ScenarioCase,
     /// The last outcome, re-used when the next scenario is the same.
     last: Option<(f64, Vec<f64>, bool)>,
@@ -333,8 +335,13 @@ impl WarmSession {
         net: &Network,
         settings: &Settings,
     ) -> Result<Self, StockadeError> {
+        let first = template.handles(0).first_flow;
+        let (lp, map) = template.mip.keep_columns(|c| {
+            c < first || c >= first + net.route_key.len() || !idle_route(template, net, c - first)
+        });
         Ok(WarmSession {
-            lp: LpSession::new(&template.mip, settings)?,
+            lp: LpSession::new(&lp, settings)?,
+            map,
             current: intact(net, "template", 1.0),
             last: None,
         })
@@ -399,7 +406,9 @@ impl WarmSession {
                     Some(c) => c * case.route[e],
                     None => f64::INFINITY,
                 };
-                self.lp.set_col_bounds(h.first_flow + e, 0.0, upper)?;
+                if let Some(col) = self.map[h.first_flow + e] {
+                    self.lp.set_col_bounds(col, 0.0, upper)?;
+                }
             }
         }
         self.current.supplier.clone_from(&case.supplier);
@@ -410,7 +419,13 @@ impl WarmSession {
         let out = self.lp.solve()?;
         let ok = out.status == Status::Optimal;
         let (cost, by_demand) = if ok {
-            template.scenario_outcome(0, &out.values)
+            // Back to the template's columns: dropped ones are zero.
+            let full: Vec<f64> = self
+                .map
+                .iter()
+                .map(|k| k.map_or(0.0, |k| out.values[k]))
+                .collect();
+            template.scenario_outcome(0, &full)
         } else {
             (f64::NAN, vec![0.0; m.demand.len()])
         };

@@ -155,3 +155,38 @@ impl SparseMip {
         !self.col_integer.iter().any(|i| *i)
     }
 }
+
+impl SparseMip {
+    /// A copy without the columns `keep` rejects, and for every original column its index in the
+    /// copy. The dropped columns must be fixed at zero (they then change no row).
+    pub fn keep_columns(&self, keep: impl Fn(usize) -> bool) -> (SparseMip, Vec<Option<usize>>) {
+        let mut map = vec![None; self.num_cols()];
+        let mut out = SparseMip {
+            families: self.families.clone(),
+            offset: self.offset,
+            row_lower: self.row_lower.clone(),
+            row_upper: self.row_upper.clone(),
+            row_family: self.row_family.clone(),
+            ..SparseMip::new()
+        };
+        for (c, slot) in map.iter_mut().enumerate() {
+            if keep(c) {
+                *slot = Some(out.col_cost.len());
+                out.col_cost.push(self.col_cost[c]);
+                out.col_lower.push(self.col_lower[c]);
+                out.col_upper.push(self.col_upper[c]);
+                out.col_integer.push(self.col_integer[c]);
+            }
+        }
+        for r in 0..self.num_rows() {
+            for (col, v) in self.row_terms(Row(r)) {
+                if let Some(k) = map[col.0] {
+                    out.index.push(k as i32);
+                    out.value.push(v);
+                }
+            }
+            out.row_start.push(out.index.len());
+        }
+        (out, map)
+    }
+}

@@ -176,7 +176,7 @@ pub fn evaluate_with(
     let workers = pool.current_num_threads().max(1);
     let chunk = total.div_ceil(workers).max(1);
     let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by(|a, b| signature(&set.cases[*a]).cmp(&signature(&set.cases[*b])));
+    order.sort_by_cached_key(|i| signature(&set.cases[*i]));
     type Chunk = Result<Vec<Option<(ScenarioEvaluation, bool)>>, StockadeError>;
     let chunks: Vec<Chunk> = pool.install(|| {
         order

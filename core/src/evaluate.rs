@@ -384,7 +384,7 @@ impl WarmSession {
                 let modules = fixed(template.modules_col(i));
                 let mut rhs = -mc * (1.0 - case.site[i]) * modules;
                 for &(k, _, y) in template.hardening_cols(i) {
-                    rhs += template.hardening_restore(case, i, k) * fixed(y);
+                    rhs += template.hardening_coefficient(case, i, k) * fixed(y);
                 }
                 self.lp.set_row_bounds(row.0, f64::NEG_INFINITY, rhs)?;
             }

@@ -68,6 +68,25 @@ impl ScenarioCase {
         }
     }
 
+    /// Every route through the chokepoint keeps at most availability `a`.
+    fn cut_chokepoint(&mut self, net: &Network, name: &str, a: f64) {
+        for e in 0..net.route_key.len() {
+            if net.route_def(e).chokepoints.iter().any(|c| c == name) {
+                self.route[e] = self.route[e].min(a);
+            }
+        }
+    }
+
+    /// Every route from `country` to another country keeps at most availability `a`.
+    fn cut_exports(&mut self, net: &Network, country: &str, a: f64) {
+        for e in 0..net.route_key.len() {
+            let from = net.node_country(net.route_from[e]);
+            if from == country && net.node_country(net.route_to[e]) != country {
+                self.route[e] = self.route[e].min(a);
+            }
+        }
+    }
+
     /// Applies hazard `h` (happening) to everything in its scope.
     fn apply_hazard(&mut self, net: &Network, h: usize) {
         let m = &net.model;
@@ -84,57 +103,15 @@ impl ScenarioCase {
                     }
                 }
             },
-            HazardScope::Region { region, country } => {
-                let inside =
-                    |r: &str, c: &str| r == region && country.as_deref().is_none_or(|k| k == c);
-                hit_nodes.extend(
-                    (0..m.suppliers.len())
-                        .filter(|i| inside(&m.suppliers[*i].region, &m.suppliers[*i].country))
-                        .map(NodeRef::Supplier),
-                );
-                hit_nodes.extend(
-                    (0..m.sites.len())
-                        .filter(|i| inside(&m.sites[*i].region, &m.sites[*i].country))
-                        .map(NodeRef::Site),
-                );
-                hit_nodes.extend(
-                    (0..m.depots.len())
-                        .filter(|i| inside(&m.depots[*i].region, &m.depots[*i].country))
-                        .map(NodeRef::Depot),
-                );
-            }
+            HazardScope::Region { region, country } => hit_nodes
+                .extend(nodes_where(net, |r, c| {
+                    r == region && country.as_deref().is_none_or(|k| k == c)
+                })),
             HazardScope::Country { country } => {
-                hit_nodes.extend(
-                    (0..m.suppliers.len())
-                        .filter(|i| &m.suppliers[*i].country == country)
-                        .map(NodeRef::Supplier),
-                );
-                hit_nodes.extend(
-                    (0..m.sites.len())
-                        .filter(|i| &m.sites[*i].country == country)
-                        .map(NodeRef::Site),
-                );
-                hit_nodes.extend(
-                    (0..m.depots.len())
-                        .filter(|i| &m.depots[*i].country == country)
-                        .map(NodeRef::Depot),
-                );
+                hit_nodes.extend(nodes_where(net, |_, c| c == country))
             }
-            HazardScope::Chokepoint { name } => {
-                for e in 0..net.route_key.len() {
-                    if net.route_def(e).chokepoints.contains(name) {
-                        self.route[e] = self.route[e].min(a);
-                    }
-                }
-            }
-            HazardScope::Embargo { country } => {
-                for e in 0..net.route_key.len() {
-                    let from = net.node_country(net.route_from[e]);
-                    if from == country && net.node_country(net.route_to[e]) != country {
-                        self.route[e] = self.route[e].min(a);
-                    }
-                }
-            }
+            HazardScope::Chokepoint { name } => self.cut_chokepoint(net, name, a),
+            HazardScope::Embargo { country } => self.cut_exports(net, country, a),
         }
         for n in hit_nodes {
             self.lower_node(n, a);
@@ -191,20 +168,11 @@ impl ScenarioSet {
                     }
                 }
             }
-            let cuts_routes = !s.closed_chokepoints.is_empty() || !s.embargoes.is_empty();
-            for e in (0..net.route_key.len()).filter(|_| cuts_routes) {
-                let closed = net
-                    .route_def(e)
-                    .chokepoints
-                    .iter()
-                    .any(|c| s.closed_chokepoints.contains(c));
-                let from_country = net.node_country(net.route_from[e]);
-                let to_country = net.node_country(net.route_to[e]);
-                let embargoed =
-                    from_country != to_country && s.embargoes.iter().any(|c| c == from_country);
-                if closed || embargoed {
-                    case.route[e] = 0.0;
-                }
+            for name in &s.closed_chokepoints {
+                case.cut_chokepoint(net, name, 0.0);
+            }
+            for country in &s.embargoes {
+                case.cut_exports(net, country, 0.0);
             }
             // The scenario stands for its named hazards: every site it weakens is theirs.
             let hazards: Vec<usize> = s
@@ -265,6 +233,23 @@ impl ScenarioSet {
         });
         out
     }
+}
+
+/// Suppliers, sites and depots whose (region, country) satisfy `inside`.
+fn nodes_where(net: &Network, inside: impl Fn(&str, &str) -> bool) -> Vec<NodeRef> {
+    let m = &net.model;
+    let suppliers = m.suppliers.iter().map(|n| (&n.region, &n.country));
+    let sites = m.sites.iter().map(|n| (&n.region, &n.country));
+    let depots = m.depots.iter().map(|n| (&n.region, &n.country));
+    let pick = |(i, (r, c)): (usize, (&String, &String))| inside(r, c).then_some(i);
+    let mut out: Vec<NodeRef> = suppliers
+        .enumerate()
+        .filter_map(pick)
+        .map(NodeRef::Supplier)
+        .collect();
+    out.extend(sites.enumerate().filter_map(pick).map(NodeRef::Site));
+    out.extend(depots.enumerate().filter_map(pick).map(NodeRef::Depot));
+    out
 }
 
 /// The scenario in which exactly `lost` are down.

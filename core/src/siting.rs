@@ -470,7 +470,7 @@ impl<'a> SitingProblem<'a> {
     /// Coefficient of `modules x chosen` of site `s`'s hardening option `k` in the capacity row:
     /// module_capacity x restored x (1 - availability), when one of the option's hazards hit the
     /// site in this scenario.
-    fn hardening_coefficient(&self, case: &ScenarioCase, s: usize, k: usize) -> f64 {
+    pub fn hardening_coefficient(&self, case: &ScenarioCase, s: usize, k: usize) -> f64 {
         let m = &self.net.model;
         let site = &m.sites[s];
         let option = &site.hardening[k];
@@ -1011,11 +1011,6 @@ impl<'a> SitingProblem<'a> {
         &self.harden[s]
     }
 
-    /// Coefficient (negated) of a hardening column in site `s`'s capacity row in `case`.
-    pub fn hardening_restore(&self, case: &ScenarioCase, s: usize, k: usize) -> f64 {
-        self.hardening_coefficient(case, s, k)
-    }
-
     /// Cost of the fixed first stage: everything before the first scenario's columns.
     pub fn first_stage_cost(&self) -> f64 {
         let first = self
@@ -1037,9 +1032,7 @@ impl<'a> SitingProblem<'a> {
     /// penalties, not weighted by probability), and its shortfall by demand node.
     pub fn scenario_outcome(&self, w: usize, x: &[f64]) -> (f64, Vec<f64>) {
         let h = &self.handles[w];
-        let mut cost: f64 = (0..self.routes())
-            .map(|e| self.unit_cost(e) * x[h.first_flow + e])
-            .sum();
+        let mut cost = self.operating_cost(w, x);
         let mut short = Vec::with_capacity(h.shortfall.len());
         for (d, u) in h.shortfall.iter().enumerate() {
             let t = u.map_or(0.0, |c| clean(x[c.0]));
@@ -1149,16 +1142,9 @@ impl<'a> SitingProblem<'a> {
         let mut exp_penalty = 0.0;
         let mut expected_flow = vec![0.0; n_routes];
         for (w, case) in cases.iter().enumerate() {
-            let mut operating = 0.0;
+            let operating = self.operating_cost(w, x);
             for (e, expected) in expected_flow.iter_mut().enumerate() {
-                let col = self.flow[w * n_routes + e];
-                let f = val(col);
-                if case.probability > 0.0 {
-                    operating += self.mip.col_cost[col.0] / case.probability * f;
-                } else {
-                    operating += self.unit_cost(e) * f;
-                }
-                *expected += case.probability * f;
+                *expected += case.probability * val(self.flow[w * n_routes + e]);
             }
             let mut short = 0.0;
             let mut penalty = 0.0;
@@ -1176,11 +1162,6 @@ impl<'a> SitingProblem<'a> {
                         });
                     }
                 }
-            }
-            if self.elastic {
-                operating = (0..n_routes)
-                    .map(|e| self.unit_cost(e) * val(self.flow[w * n_routes + e]))
-                    .sum();
             }
             exp_operating += case.probability * operating;
             exp_penalty += case.probability * penalty;
@@ -1235,6 +1216,15 @@ impl<'a> SitingProblem<'a> {
             .iter()
             .zip(&plan.depot_open)
             .map(|(d, o)| if *o { d.open_cost } else { 0.0 })
+            .sum()
+    }
+
+    /// Supply, processing, transport and release cost of outcome scenario `w` in solution `x`
+    /// (not weighted by its probability).
+    fn operating_cost(&self, w: usize, x: &[f64]) -> f64 {
+        let first = self.handles[w].first_flow;
+        (0..self.routes())
+            .map(|e| self.unit_cost(e) * x[first + e])
             .sum()
     }
 

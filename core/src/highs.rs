@@ -249,6 +249,8 @@ extern "C" fn callback(
                 incumbent: finite(out.mip_primal_bound),
                 best_bound: finite(out.mip_dual_bound),
                 gap: finite(out.mip_gap),
+                iteration: None,
+                cuts: None,
             });
         }
     }
@@ -411,6 +413,11 @@ pub struct LpSession {
     num_rows: usize,
 }
 
+// SAFETY: a HiGHS instance is plain heap data owned by this session; it is never shared (every
+// method takes `&mut self`), and HiGHS's own thread pool is process-wide, not tied to the thread
+// that created the instance, so the session may move to another thread between calls.
+unsafe impl Send for LpSession {}
+
 impl std::fmt::Debug for LpSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LpSession")
@@ -429,6 +436,9 @@ pub struct LpOutcome {
     pub objective: Option<f64>,
     /// Column values when solved.
     pub values: Vec<f64>,
+    /// Row duals when solved: the change of the objective per unit increase of the row's active
+    /// bound (<= 0 on an active upper bound of a minimisation).
+    pub row_duals: Vec<f64>,
 }
 
 impl LpSession {
@@ -530,6 +540,7 @@ impl LpSession {
                 status,
                 objective: None,
                 values: Vec::new(),
+                row_duals: Vec::new(),
             });
         }
         let mut values = vec![0.0; self.num_cols];
@@ -551,6 +562,136 @@ impl LpSession {
             status,
             objective: self.highs.info_double("objective_function_value"),
             values,
+            row_duals: row_dual,
         })
     }
+
+    /// Sets the bounds of many rows in one call (`rows`, `lower` and `upper` of equal length).
+    pub fn set_rows_bounds(
+        &mut self,
+        rows: &[i32],
+        lower: &[f64],
+        upper: &[f64],
+    ) -> Result<(), StockadeError> {
+        let n = self.num_rows;
+        self.check_set(rows, n, lower.len(), upper.len(), "row")?;
+        let (lower, upper) = clamp_bounds(lower, upper);
+        // SAFETY: valid instance; the three arrays have `rows.len()` entries, each index in range.
+        let st = unsafe {
+            sys::Highs_changeRowsBoundsBySet(
+                self.highs.0,
+                rows.len() as sys::HighsInt,
+                rows.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+            )
+        };
+        self.highs.check("row bounds", st)
+    }
+
+    /// Sets the bounds of many columns in one call.
+    pub fn set_cols_bounds(
+        &mut self,
+        cols: &[i32],
+        lower: &[f64],
+        upper: &[f64],
+    ) -> Result<(), StockadeError> {
+        let n = self.num_cols;
+        self.check_set(cols, n, lower.len(), upper.len(), "column")?;
+        let (lower, upper) = clamp_bounds(lower, upper);
+        // SAFETY: valid instance; the three arrays have `cols.len()` entries, each index in range.
+        let st = unsafe {
+            sys::Highs_changeColsBoundsBySet(
+                self.highs.0,
+                cols.len() as sys::HighsInt,
+                cols.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+            )
+        };
+        self.highs.check("column bounds", st)
+    }
+
+    /// Sets the objective coefficients of many columns in one call.
+    pub fn set_costs(&mut self, cols: &[i32], costs: &[f64]) -> Result<(), StockadeError> {
+        let n = self.num_cols;
+        self.check_set(cols, n, costs.len(), costs.len(), "column")?;
+        // SAFETY: valid instance; both arrays have `cols.len()` entries, each index in range.
+        let st = unsafe {
+            sys::Highs_changeColsCostBySet(
+                self.highs.0,
+                cols.len() as sys::HighsInt,
+                cols.as_ptr(),
+                costs.as_ptr(),
+            )
+        };
+        self.highs.check("costs", st)
+    }
+
+    /// Appends rows given in CSR form (`starts` has one entry per new row).
+    pub fn add_rows(
+        &mut self,
+        lower: &[f64],
+        upper: &[f64],
+        starts: &[i32],
+        index: &[i32],
+        value: &[f64],
+    ) -> Result<(), StockadeError> {
+        let rows = lower.len();
+        let in_range = index
+            .iter()
+            .all(|c| *c >= 0 && (*c as usize) < self.num_cols);
+        let starts_ok = starts.len() == rows
+            && starts.windows(2).all(|w| w[0] <= w[1])
+            && starts.iter().all(|s| *s >= 0 && (*s as usize) <= index.len());
+        if upper.len() != rows || value.len() != index.len() || !in_range || !starts_ok {
+            return Err(StockadeError::Solver("malformed rows to add".into()));
+        }
+        if rows == 0 {
+            return Ok(());
+        }
+        let (lower, upper) = clamp_bounds(lower, upper);
+        // SAFETY: valid instance; `lower`, `upper` and `starts` have `rows` entries, `index` and
+        // `value` have `index.len()` entries, every column index is in range (checked above).
+        let st = unsafe {
+            sys::Highs_addRows(
+                self.highs.0,
+                rows as sys::HighsInt,
+                lower.as_ptr(),
+                upper.as_ptr(),
+                index.len() as sys::HighsInt,
+                starts.as_ptr(),
+                index.as_ptr(),
+                value.as_ptr(),
+            )
+        };
+        self.highs.check("new rows", st)?;
+        self.num_rows += rows;
+        Ok(())
+    }
+
+    fn check_set(
+        &self,
+        set: &[i32],
+        limit: usize,
+        a: usize,
+        b: usize,
+        what: &str,
+    ) -> Result<(), StockadeError> {
+        if a != set.len() || b != set.len() {
+            return Err(StockadeError::Solver(format!("{what} set lengths differ")));
+        }
+        if let Some(bad) = set.iter().find(|i| **i < 0 || **i as usize >= limit) {
+            return Err(StockadeError::Solver(format!("{what} {bad} out of range")));
+        }
+        Ok(())
+    }
+}
+
+fn clamp_bounds(lower: &[f64], upper: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let inf = 1e30;
+    (
+        lower.iter().map(|v| v.clamp(-inf, inf)).collect(),
+        upper.iter().map(|v| v.clamp(-inf, inf)).collect(),
+    )
 }

@@ -17,6 +17,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod benders;
 pub mod error;
 pub mod evaluate;
 mod highs;

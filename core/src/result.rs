@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::mip::ModelSize;
 use crate::model::{RiskMeasure, RiskOn};
 use crate::plan::Plan;
-use crate::solver::{Settings, Status};
+use crate::solver::{Method, Settings, Status};
 
 /// The answer to a siting solve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +65,41 @@ pub struct SolveResult {
     pub survivability: Option<SurvivabilityReport>,
     /// The settings the solve ran with.
     pub settings: Settings,
+    /// The method that ran: `extensive` (one MIP) or `benders` (decomposition).
+    #[serde(default = "extensive")]
+    pub method: Method,
+    /// What the decomposition did, when Benders ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decomposition: Option<DecompositionReport>,
+}
+
+fn extensive() -> Method {
+    Method::Extensive
+}
+
+/// What a Benders decomposition did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecompositionReport {
+    /// Scenarios.
+    pub scenarios: usize,
+    /// Distinct second-stage LPs among them (scenarios in which the same things fail share one).
+    pub distinct_scenarios: usize,
+    /// Cut groups: one epigraph variable per group (multi-cut when it equals `scenarios`).
+    pub cut_groups: usize,
+    /// Master iterations on the LP relaxation (the first phase).
+    pub lp_iterations: u64,
+    /// Master iterations with integer first stage.
+    pub integer_iterations: u64,
+    /// Optimality and feasibility cuts added to the master.
+    pub cuts: u64,
+    /// Bound of the LP relaxation reached by the first phase, currency/yr.
+    pub lp_bound: Option<f64>,
+    /// Second-stage LPs solved.
+    pub subproblem_solves: u64,
+    /// Seconds in the master (LP and MIP).
+    pub master_s: f64,
+    /// Seconds in the scenario LPs (wall clock, all threads).
+    pub subproblems_s: f64,
 }
 
 /// The plan's risk, computed from its scenario outcomes.

@@ -18,7 +18,7 @@ use crate::result::{
     ShortfallResult, SitePlan, SolveResult, SurvivabilityReport, Violation,
 };
 use crate::scenario::{ScenarioCase, ScenarioSet};
-use crate::solver::{solve_mip, Settings, SolveControl, SolverRun, Status};
+use crate::solver::{solve_mip, Method, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
 /// Sense of a policy constraint.
@@ -83,6 +83,10 @@ pub struct SitingProblem<'a> {
     /// The risk variables: (eta or z, xi columns).
     risk_cols: Option<(Col, Vec<Col>)>,
     evaluation: bool,
+    /// Every demand node has a shortfall column, a hard one fixed at 0 (see [`BuildOptions`]).
+    recourse_columns: bool,
+    /// Columns of the first stage: every column before the first scenario's.
+    first_stage_cols: usize,
 }
 
 /// How to build the problem.
@@ -96,6 +100,9 @@ pub struct BuildOptions<'c> {
     /// Evaluation of a fixed plan: hard demand may fall short at [`EVALUATION_HARD_PENALTY`]
     /// times the largest penalty, so that every scenario has an answer.
     pub evaluation: bool,
+    /// Every demand node gets a shortfall column in every scenario; hard demand's is fixed at 0.
+    /// Benders relaxes those bounds to measure how far a first stage is from feasible.
+    pub recourse_columns: bool,
 }
 
 /// Rows and columns of one scenario whose coefficients or bounds depend on availability.
@@ -131,6 +138,8 @@ impl<'a> SitingProblem<'a> {
             loss: Vec::new(),
             risk_cols: None,
             evaluation: options.evaluation,
+            recourse_columns: options.recourse_columns,
+            first_stage_cols: 0,
             elastic_cost: Vec::new(),
             open: Vec::new(),
             modules: Vec::new(),
@@ -145,6 +154,7 @@ impl<'a> SitingProblem<'a> {
         p.add_sites();
         p.add_depots();
         p.add_single_source();
+        p.first_stage_cols = p.mip.num_cols();
         for case in &scenarios.cases {
             let handles = p.add_scenario(case, false);
             p.handles.push(handles);
@@ -419,6 +429,7 @@ impl<'a> SitingProblem<'a> {
                     });
                     Some(col)
                 }
+                None if self.recourse_columns => Some(self.mip.add_col(0.0, 0.0, 0.0, false)),
                 None => None,
             };
             if let Some(u) = u {
@@ -1001,6 +1012,17 @@ impl<'a> SitingProblem<'a> {
         plan
     }
 
+    /// Columns of the first stage: every column before the first scenario's, in the same order in
+    /// every build of the same network.
+    pub fn first_stage_cols(&self) -> usize {
+        self.first_stage_cols
+    }
+
+    /// The network this problem was built from.
+    pub fn network(&self) -> &'a Network {
+        self.net
+    }
+
     /// The modules column of site `s`.
     pub fn modules_col(&self, s: usize) -> Col {
         self.modules[s]
@@ -1077,6 +1099,8 @@ impl<'a> SitingProblem<'a> {
             risk: None,
             survivability: None,
             settings: settings.clone(),
+            method: Method::Extensive,
+            decomposition: None,
         };
         if !run.has_solution {
             return result;
@@ -1564,6 +1588,9 @@ pub fn solve_siting(
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolveResult, StockadeError> {
+    if crate::benders::chooses_benders(settings.method, net, scenarios)? {
+        return crate::benders::solve_benders(net, scenarios, settings, control);
+    }
     let survivability = net.model.policies.survivability.as_ref();
     let all = survivability
         .map(|sv| ScenarioSet::contingencies(net, sv.k, &sv.targets))

@@ -28,6 +28,35 @@ pub struct Settings {
     pub presolve: bool,
     /// Print the HiGHS log on stderr.
     pub log: bool,
+    /// How to solve a two-stage model: the extensive form in one MIP, Benders decomposition, or
+    /// the choice made by size (`auto`). The result says which one ran.
+    pub method: Method,
+}
+
+/// Solution method of a two-stage model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Benders decomposition when the model allows it and has enough scenarios to gain from it,
+    /// otherwise the extensive form.
+    #[default]
+    Auto,
+    /// Every scenario's second stage in one MIP handed to HiGHS.
+    Extensive,
+    /// Benders (L-shaped) decomposition: a master MIP over the first stage with one cut per
+    /// scenario group, the scenario LPs solved in parallel.
+    Benders,
+}
+
+impl Method {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Extensive => "extensive",
+            Method::Benders => "benders",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -39,6 +68,7 @@ impl Default for Settings {
             seed: 0,
             presolve: true,
             log: false,
+            method: Method::Auto,
         }
     }
 }
@@ -86,6 +116,12 @@ pub struct Progress {
     pub best_bound: Option<f64>,
     /// Relative gap between the two.
     pub gap: Option<f64>,
+    /// Iteration of a decomposition (none for a plain MIP solve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration: Option<u64>,
+    /// Cuts in a decomposition's master so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuts: Option<u64>,
 }
 
 /// Receives progress reports from the solver thread.

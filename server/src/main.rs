@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use stockade::import::{self, CapOptions};
+use stockade::solver::Method;
 use stockade::{InputError, Model, Network, Settings, StockadeError};
 
 #[derive(Parser, Debug)]
@@ -49,6 +50,10 @@ enum Command {
         /// Build the MIP and report its size and build time without solving.
         #[arg(long)]
         build_only: bool,
+        /// Solution method: the extensive form (one MIP), Benders decomposition, or chosen by
+        /// size (Benders from 100 scenarios on, when the model has no risk measure or N-k rule).
+        #[arg(long, default_value = "auto", value_parser = ["auto", "extensive", "benders"])]
+        method: String,
         /// Solve over N scenarios sampled from the model's hazards instead of its explicit list.
         #[arg(long, value_name = "N")]
         sample: Option<usize>,
@@ -218,6 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             seed,
             log,
             build_only,
+            method,
             sample,
             sample_seed,
             plan_out,
@@ -244,6 +250,11 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 threads: threads.or(defaults.threads),
                 seed: seed.unwrap_or(defaults.seed),
                 log: log || defaults.log,
+                method: match method.as_str() {
+                    "extensive" => Method::Extensive,
+                    "benders" => Method::Benders,
+                    _ => Method::Auto,
+                },
                 ..defaults
             };
             if build_only {

@@ -1,0 +1,1009 @@
+//! Benders (L-shaped) decomposition of the two-stage siting model (DESIGN §4.1).
+//!
+//! The first stage (sites, modules, hardening, depots, stock, single-source assignments, and the
+//! policy rows over them) stays in a master MIP; each scenario's second stage is an LP whose
+//! right-hand side depends on the first stage. For a first stage `y`, scenario `w`'s LP is
+//!
+//! ```text
+//! Q_w(y) = min c'x  s.t.  lo - B_w y <= W x <= hi - B_w y,  l_w <= x <= u_w
+//! ```
+//!
+//! and `Q_w` is convex and piecewise linear in `y`. With `pi` the row duals of the LP at `y0`
+//! (HiGHS's sign: the change of the objective per unit increase of the active bound), the
+//! right-hand side moves by `-B_w (y - y0)`, so `Q_w(y) >= Q_w(y0) - pi' B_w (y - y0)` for every
+//! `y`: the optimality cut. When hard demand (no shortfall penalty) cannot be met at `y0`, the
+//! same argument on the phase-one LP (shortfall of hard demand allowed, costing 1 per tonne, all
+//! else free) gives `F(y0) - pi' B_w (y - y0) <= 0`: the feasibility cut.
+//!
+//! The master carries one epigraph variable per group of scenarios (`theta_g >= sum over the
+//! group of p_w Q_w`); with as many groups as scenarios this is the multi-cut method. The loop
+//! runs first on the master's LP relaxation, separating at an in-out point between the master's
+//! answer and a core point (Ben-Ameur and Neto 2007; Fischetti, Ljubic and Sinnl 2017), which
+//! stabilises the cuts, then on the integer master: solve it, evaluate its plan on every scenario
+//! (an upper bound), add the cuts it violates, until the master's bound (a lower bound: the
+//! master is a relaxation) is within the gap of the best plan. The scenario LPs of a worker are
+//! solved one after another by one HiGHS instance, each starting from the previous basis.
+
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::highs::LpSession;
+use crate::mip::{Col, SparseMip};
+use crate::network::Network;
+use crate::result::{DecompositionReport, SolveResult};
+use crate::scenario::{intact, ScenarioCase, ScenarioSet};
+use crate::siting::{BuildOptions, SitingProblem};
+use crate::solver::{solve_mip, Method, Progress, Settings, SolveControl, SolverRun, Status};
+use crate::StockadeError;
+
+/// `auto` chooses Benders from this many scenarios on (when the model allows it).
+pub const AUTO_MIN_SCENARIOS: usize = 100;
+
+/// At most this many epigraph variables: beyond it scenarios share a cut (grouped multi-cut).
+pub const MAX_CUT_GROUPS: usize = 1000;
+
+/// Why Benders cannot solve this model, if it cannot.
+pub fn unsupported(net: &Network, scenarios: &ScenarioSet) -> Option<String> {
+    let m = &net.model;
+    if m.risk.is_some() {
+        return Some("the model sets a risk measure, whose CVaR rows tie the scenarios together".into());
+    }
+    if m.policies.survivability.is_some() {
+        return Some(
+            "N-k survivability adds contingency scenarios that are constraints, not outcomes"
+                .into(),
+        );
+    }
+    if scenarios.cases.is_empty() {
+        return Some("the model has no scenario".into());
+    }
+    None
+}
+
+/// Whether `method` (as the settings ask) means Benders for this model.
+pub fn chooses_benders(
+    method: Method,
+    net: &Network,
+    scenarios: &ScenarioSet,
+) -> Result<bool, StockadeError> {
+    match method {
+        Method::Extensive => Ok(false),
+        Method::Benders => match unsupported(net, scenarios) {
+            Some(why) => Err(StockadeError::Solver(format!(
+                "method benders cannot solve this model: {why}; use method extensive"
+            ))),
+            None => Ok(true),
+        },
+        Method::Auto => Ok(scenarios.cases.len() >= AUTO_MIN_SCENARIOS
+            && unsupported(net, scenarios).is_none()),
+    }
+}
+
+/// The second stage of one scenario as an LP over its own columns.
+#[derive(Debug, Clone)]
+struct Template {
+    /// First-stage columns (the master's first `first` columns).
+    first: usize,
+    /// The LP: second-stage columns only, rows that touch them; costs at probability 1.
+    lp: SparseMip,
+    /// Coupling of each LP row with the first stage: (row, first-stage column, coefficient).
+    coupling: Vec<(u32, u32, f64)>,
+    /// LP columns of hard-demand shortfall, fixed at 0 except in the phase-one LP.
+    hard_shortfall: Vec<(u32, f64)>,
+}
+
+/// How one scenario differs from the template.
+#[derive(Debug, Clone, Default)]
+struct ScenarioDelta {
+    probability: f64,
+    /// (LP column, lower, upper) where they differ.
+    cols: Vec<(u32, f64, f64)>,
+    /// (LP row, lower, upper) where they differ.
+    rows: Vec<(u32, f64, f64)>,
+    /// (LP row, first-stage column, coefficient minus the template's).
+    coupling: Vec<(u32, u32, f64)>,
+}
+
+impl ScenarioDelta {
+    /// Everything but the probability, bit for bit: equal signatures mean equal LPs.
+    fn signature(&self) -> Vec<u64> {
+        let mut key = Vec::with_capacity(3 * (self.cols.len() + self.rows.len() + self.coupling.len()) + 2);
+        for (c, lo, hi) in &self.cols {
+            key.extend([u64::from(*c), lo.to_bits(), hi.to_bits()]);
+        }
+        key.push(u64::MAX);
+        for (r, lo, hi) in &self.rows {
+            key.extend([u64::from(*r), lo.to_bits(), hi.to_bits()]);
+        }
+        key.push(u64::MAX);
+        for (r, c, v) in &self.coupling {
+            key.extend([u64::from(*r), u64::from(*c), v.to_bits()]);
+        }
+        key
+    }
+}
+
+/// Splits a one-scenario build into its second-stage LP and its coupling.
+fn extract(
+    problem: &SitingProblem<'_>,
+    second: usize,
+) -> Result<(SparseMip, Vec<(u32, u32, f64)>), StockadeError> {
+    let mip = &problem.mip;
+    let first = problem.first_stage_cols();
+    let is_second = |c: usize| c >= first && c < first + second;
+    let mut lp = SparseMip::new();
+    for c in first..first + second {
+        lp.add_col(mip.col_cost[c], mip.col_lower[c], mip.col_upper[c], false);
+    }
+    let mut coupling = Vec::new();
+    for r in 0..mip.num_rows() {
+        let span = mip.row_start[r]..mip.row_start[r + 1];
+        if !mip.index[span.clone()].iter().any(|c| is_second(*c as usize)) {
+            continue;
+        }
+        let family = lp.family(mip.families[mip.row_family[r] as usize]);
+        let mut terms = Vec::new();
+        let row = lp.num_rows() as u32;
+        for k in span {
+            let c = mip.index[k] as usize;
+            if is_second(c) {
+                terms.push((Col(c - first), mip.value[k]));
+            } else if c < first {
+                coupling.push((row, c as u32, mip.value[k]));
+            } else {
+                return Err(StockadeError::Solver(
+                    "a second-stage row touches a policy column: the model does not decompose"
+                        .into(),
+                ));
+            }
+        }
+        lp.add_row(family, mip.row_lower[r], mip.row_upper[r], terms);
+    }
+    Ok((lp, coupling))
+}
+
+fn one_scenario(case: &ScenarioCase) -> ScenarioSet {
+    let mut single = case.clone();
+    single.probability = 1.0;
+    ScenarioSet {
+        cases: vec![single],
+    }
+}
+
+const DECOMPOSITION_OPTIONS: BuildOptions<'static> = BuildOptions {
+    elastic: false,
+    contingencies: &[],
+    evaluation: false,
+    recourse_columns: true,
+};
+
+impl Template {
+    fn new(net: &Network, second: usize) -> Result<Self, StockadeError> {
+        let set = ScenarioSet {
+            cases: vec![intact(net, "template", 1.0)],
+        };
+        let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
+        let (lp, coupling) = extract(&problem, second)?;
+        let first = problem.first_stage_cols();
+        let mut hard_shortfall = Vec::new();
+        for (d, u) in problem.handles(0).shortfall.iter().enumerate() {
+            if let (Some(u), None) = (u, net.demand_penalty[d]) {
+                hard_shortfall.push(((u.0 - first) as u32, net.model.demand[d].demand));
+            }
+        }
+        if lp.col_cost.iter().any(|c| *c < 0.0) {
+            return Err(StockadeError::Solver(
+                "a second-stage cost is negative; Benders needs them >= 0".into(),
+            ));
+        }
+        Ok(Template {
+            first,
+            lp,
+            coupling,
+            hard_shortfall,
+        })
+    }
+
+    /// How scenario `case` differs from the template.
+    fn delta(&self, net: &Network, case: &ScenarioCase) -> Result<ScenarioDelta, StockadeError> {
+        let set = one_scenario(case);
+        let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
+        let second = self.lp.num_cols();
+        let (lp, coupling) = extract(&problem, second)?;
+        let same_shape = lp.num_rows() == self.lp.num_rows()
+            && lp.row_start == self.lp.row_start
+            && lp.index == self.lp.index
+            && lp.value == self.lp.value
+            && lp.col_cost == self.lp.col_cost;
+        if !same_shape {
+            return Err(StockadeError::Solver(format!(
+                "scenario {} changes the second-stage matrix, which Benders keeps fixed; use method extensive",
+                case.id
+            )));
+        }
+        let mut delta = ScenarioDelta {
+            probability: case.probability,
+            ..ScenarioDelta::default()
+        };
+        for c in 0..second {
+            if lp.col_lower[c] != self.lp.col_lower[c] || lp.col_upper[c] != self.lp.col_upper[c] {
+                delta
+                    .cols
+                    .push((c as u32, lp.col_lower[c], lp.col_upper[c]));
+            }
+        }
+        for r in 0..lp.num_rows() {
+            if lp.row_lower[r] != self.lp.row_lower[r] || lp.row_upper[r] != self.lp.row_upper[r] {
+                delta
+                    .rows
+                    .push((r as u32, lp.row_lower[r], lp.row_upper[r]));
+            }
+        }
+        // Coupling differences: both lists are in row order, columns in row-term order.
+        let mut base: std::collections::HashMap<(u32, u32), f64> = self
+            .coupling
+            .iter()
+            .map(|(r, c, v)| ((*r, *c), *v))
+            .collect();
+        for (r, c, v) in coupling {
+            let old = base.remove(&(r, c)).unwrap_or(0.0);
+            if v != old {
+                delta.coupling.push((r, c, v - old));
+            }
+        }
+        for ((r, c), v) in base {
+            delta.coupling.push((r, c, -v));
+        }
+        delta.coupling.sort_by_key(|(r, c, _)| (*r, *c));
+        Ok(delta)
+    }
+}
+
+/// A cut from one scenario at a point: `value + sum_j grad_j (y_j - point_j)`.
+#[derive(Debug, Clone)]
+struct ScenarioCut {
+    /// Q_w at the point (optimality) or F_w, the hard shortfall (feasibility).
+    value: f64,
+    /// Dense gradient over the first-stage columns.
+    grad: Vec<f64>,
+    feasible: bool,
+}
+
+/// One worker's HiGHS instance, warm across scenarios and iterations.
+struct Worker {
+    session: LpSession,
+    /// Bounds currently loaded, to change only what differs.
+    col_lower: Vec<f64>,
+    col_upper: Vec<f64>,
+    row_lower: Vec<f64>,
+    row_upper: Vec<f64>,
+}
+
+impl Worker {
+    fn new(t: &Template, settings: &Settings) -> Result<Self, StockadeError> {
+        Ok(Worker {
+            session: LpSession::new(&t.lp, settings)?,
+            col_lower: t.lp.col_lower.clone(),
+            col_upper: t.lp.col_upper.clone(),
+            row_lower: t.lp.row_lower.clone(),
+            row_upper: t.lp.row_upper.clone(),
+        })
+    }
+
+    /// Loads bounds, changing only those that differ from what is loaded.
+    fn load(
+        &mut self,
+        col_lower: &[f64],
+        col_upper: &[f64],
+        row_lower: &[f64],
+        row_upper: &[f64],
+    ) -> Result<(), StockadeError> {
+        let (mut idx, mut lo, mut hi) = (Vec::new(), Vec::new(), Vec::new());
+        for c in 0..col_lower.len() {
+            if col_lower[c] != self.col_lower[c] || col_upper[c] != self.col_upper[c] {
+                idx.push(c as i32);
+                lo.push(col_lower[c]);
+                hi.push(col_upper[c]);
+            }
+        }
+        if !idx.is_empty() {
+            self.session.set_cols_bounds(&idx, &lo, &hi)?;
+            self.col_lower.copy_from_slice(col_lower);
+            self.col_upper.copy_from_slice(col_upper);
+        }
+        idx.clear();
+        lo.clear();
+        hi.clear();
+        for r in 0..row_lower.len() {
+            if row_lower[r] != self.row_lower[r] || row_upper[r] != self.row_upper[r] {
+                idx.push(r as i32);
+                lo.push(row_lower[r]);
+                hi.push(row_upper[r]);
+            }
+        }
+        if !idx.is_empty() {
+            self.session.set_rows_bounds(&idx, &lo, &hi)?;
+            self.row_lower.copy_from_slice(row_lower);
+            self.row_upper.copy_from_slice(row_upper);
+        }
+        Ok(())
+    }
+
+    /// Solves scenario `delta` at first stage `y`; with `keep`, also returns its column values.
+    fn solve(
+        &mut self,
+        t: &Template,
+        delta: &ScenarioDelta,
+        y: &[f64],
+        base_shift: &[f64],
+        keep: bool,
+    ) -> Result<(ScenarioCut, Option<Vec<f64>>), StockadeError> {
+        let mut col_lower = t.lp.col_lower.clone();
+        let mut col_upper = t.lp.col_upper.clone();
+        for (c, lo, hi) in &delta.cols {
+            col_lower[*c as usize] = *lo;
+            col_upper[*c as usize] = *hi;
+        }
+        let mut row_lower = t.lp.row_lower.clone();
+        let mut row_upper = t.lp.row_upper.clone();
+        for (r, lo, hi) in &delta.rows {
+            row_lower[*r as usize] = *lo;
+            row_upper[*r as usize] = *hi;
+        }
+        let mut shift = base_shift.to_vec();
+        for (r, c, v) in &delta.coupling {
+            shift[*r as usize] += v * y[*c as usize];
+        }
+        for r in 0..shift.len() {
+            row_lower[r] -= shift[r];
+            row_upper[r] -= shift[r];
+        }
+        self.load(&col_lower, &col_upper, &row_lower, &row_upper)?;
+        let out = self.session.solve()?;
+        let (value, duals, feasible, values) = match out.status {
+            Status::Optimal => (
+                out.objective.unwrap_or(0.0),
+                out.row_duals,
+                true,
+                out.values,
+            ),
+            Status::Infeasible if !t.hard_shortfall.is_empty() => {
+                let (f, duals) = self.phase_one(t, &col_lower, &col_upper)?;
+                (f, duals, false, Vec::new())
+            }
+            other => {
+                return Err(StockadeError::Solver(format!(
+                    "a scenario LP ended {} in the decomposition",
+                    other.as_str()
+                )))
+            }
+        };
+        let mut grad = vec![0.0; t.first];
+        for (r, c, v) in t.coupling.iter().chain(&delta.coupling) {
+            grad[*c as usize] -= duals[*r as usize] * v;
+        }
+        Ok((
+            ScenarioCut {
+                value,
+                grad,
+                feasible,
+            },
+            (keep && feasible).then_some(values),
+        ))
+    }
+
+    /// The phase-one LP: hard shortfall allowed at 1 per tonne, nothing else costs. Returns the
+    /// least hard shortfall and the duals; restores the optimality LP afterwards.
+    fn phase_one(
+        &mut self,
+        t: &Template,
+        col_lower: &[f64],
+        col_upper: &[f64],
+    ) -> Result<(f64, Vec<f64>), StockadeError> {
+        let n = t.lp.num_cols();
+        let all: Vec<i32> = (0..n as i32).collect();
+        let mut costs = vec![0.0; n];
+        let mut upper = col_upper.to_vec();
+        for (c, demand) in &t.hard_shortfall {
+            costs[*c as usize] = 1.0;
+            upper[*c as usize] = *demand;
+        }
+        self.session.set_costs(&all, &costs)?;
+        self.session.set_cols_bounds(&all, col_lower, &upper)?;
+        let out = self.session.solve();
+        self.session.set_costs(&all, &t.lp.col_cost)?;
+        self.session.set_cols_bounds(&all, col_lower, col_upper)?;
+        let out = out?;
+        match (out.status, out.objective) {
+            (Status::Optimal, Some(f)) => Ok((f, out.row_duals)),
+            (status, _) => Err(StockadeError::Solver(format!(
+                "the phase-one LP of a scenario ended {}",
+                status.as_str()
+            ))),
+        }
+    }
+}
+
+/// Every scenario's LP, spread over workers that keep their HiGHS instances.
+struct Subproblems {
+    template: Template,
+    /// Distinct scenario LPs, each with the summed probability of the scenarios that share it.
+    deltas: Vec<ScenarioDelta>,
+    /// The distinct LP of each scenario of the set.
+    scenario_of: Vec<usize>,
+    /// Scenario ranges, one per worker, each with its worker.
+    workers: Vec<(std::ops::Range<usize>, Mutex<Option<Worker>>)>,
+    lp_settings: Settings,
+    pool: rayon::ThreadPool,
+    solves: u64,
+    seconds: f64,
+}
+
+/// What one pass over every scenario found at a point.
+struct Pass {
+    cuts: Vec<ScenarioCut>,
+    /// Second-stage values of every scenario, when asked for.
+    values: Option<Vec<Vec<f64>>>,
+}
+
+impl Subproblems {
+    fn new(
+        net: &Network,
+        scenarios: &ScenarioSet,
+        second: usize,
+        settings: &Settings,
+    ) -> Result<Self, StockadeError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.threads.map_or(0, |n| n as usize))
+            .build()
+            .map_err(|e| StockadeError::Solver(format!("thread pool: {e}")))?;
+        let template = Template::new(net, second)?;
+        let deltas: Vec<ScenarioDelta> = pool.install(|| {
+            scenarios
+                .cases
+                .par_iter()
+                .map(|case| template.delta(net, case))
+                .collect::<Result<_, _>>()
+        })?;
+        // Scenarios whose LPs are identical (the same things fail) are solved once: their cuts
+        // and second stages are the same.
+        let mut distinct: Vec<ScenarioDelta> = Vec::new();
+        let mut seen: std::collections::HashMap<Vec<u64>, usize> = Default::default();
+        let mut scenario_of = Vec::with_capacity(deltas.len());
+        for delta in deltas {
+            let key = delta.signature();
+            let next = distinct.len();
+            let at = *seen.entry(key).or_insert(next);
+            if at == next {
+                distinct.push(delta);
+            } else {
+                distinct[at].probability += delta.probability;
+            }
+            scenario_of.push(at);
+        }
+        let deltas = distinct;
+        let n = deltas.len();
+        let k = pool.current_num_threads().clamp(1, n.max(1));
+        let chunk = n.div_ceil(k);
+        let workers = (0..n)
+            .step_by(chunk.max(1))
+            .map(|s| (s..(s + chunk).min(n), Mutex::new(None)))
+            .collect();
+        // Presolve off, so HiGHS keeps the basis between scenarios.
+        let lp_settings = Settings {
+            presolve: false,
+            threads: None,
+            time_limit_s: None,
+            log: false,
+            ..settings.clone()
+        };
+        Ok(Subproblems {
+            template,
+            deltas,
+            scenario_of,
+            workers,
+            lp_settings,
+            pool,
+            solves: 0,
+            seconds: 0.0,
+        })
+    }
+
+    /// Solves every scenario at first stage `y` (the master's first columns).
+    fn pass(
+        &mut self,
+        y: &[f64],
+        keep: bool,
+        control: &SolveControl,
+    ) -> Result<Option<Pass>, StockadeError> {
+        let started = Instant::now();
+        let t = &self.template;
+        let mut base_shift = vec![0.0; t.lp.num_rows()];
+        for (r, c, v) in &t.coupling {
+            base_shift[*r as usize] += v * y[*c as usize];
+        }
+        let cancelled = || {
+            control
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+        };
+        let deltas = &self.deltas;
+        let lp_settings = &self.lp_settings;
+        type Chunk = Result<Option<Vec<(ScenarioCut, Option<Vec<f64>>)>>, StockadeError>;
+        let chunks: Vec<Chunk> = self.pool.install(|| {
+            self.workers
+                .par_iter()
+                .map(|(range, slot)| {
+                    let mut guard = slot
+                        .lock()
+                        .map_err(|_| StockadeError::Solver("a worker panicked".into()))?;
+                    let worker = match guard.as_mut() {
+                        Some(w) => w,
+                        None => guard.insert(Worker::new(t, lp_settings)?),
+                    };
+                    let mut out = Vec::with_capacity(range.len());
+                    for w in range.clone() {
+                        if cancelled() {
+                            return Ok(None);
+                        }
+                        out.push(worker.solve(t, &deltas[w], y, &base_shift, keep)?);
+                    }
+                    Ok(Some(out))
+                })
+                .collect()
+        });
+        self.solves += self.deltas.len() as u64;
+        self.seconds += started.elapsed().as_secs_f64();
+        let mut cuts = Vec::with_capacity(self.deltas.len());
+        let mut values = keep.then(Vec::new);
+        for chunk in chunks {
+            let Some(chunk) = chunk? else {
+                return Ok(None);
+            };
+            for (cut, v) in chunk {
+                if let (Some(all), Some(v)) = (values.as_mut(), v) {
+                    all.push(v);
+                }
+                cuts.push(cut);
+            }
+        }
+        if values.as_ref().is_some_and(|v| v.len() != cuts.len()) {
+            values = None;
+        }
+        Ok(Some(Pass { cuts, values }))
+    }
+}
+
+/// The master: first stage, policy rows, one epigraph column per cut group, and the cuts.
+struct Master {
+    mip: SparseMip,
+    /// First-stage columns (the subproblems' coupling columns).
+    first: usize,
+    /// Epigraph column of group g: `theta + g`.
+    theta: usize,
+    /// Group of each scenario.
+    group: Vec<usize>,
+    groups: usize,
+    cut_family: u16,
+    cuts: u64,
+}
+
+impl Master {
+    /// The master over `n` distinct scenario LPs.
+    fn new(net: &Network, n: usize) -> Self {
+        let empty = ScenarioSet { cases: Vec::new() };
+        let problem = SitingProblem::build(net, &empty, &DECOMPOSITION_OPTIONS);
+        let first = problem.first_stage_cols();
+        let mut mip = problem.mip;
+        let groups = n.clamp(1, MAX_CUT_GROUPS);
+        let group = (0..n).map(|w| w * groups / n.max(1)).collect();
+        let theta = mip.num_cols();
+        for _ in 0..groups {
+            // Second-stage costs are >= 0 (checked), so each group's expected cost is too.
+            mip.add_col(1.0, 0.0, f64::INFINITY, false);
+        }
+        let cut_family = mip.family("benders_cut");
+        Master {
+            mip,
+            first,
+            theta,
+            group,
+            groups,
+            cut_family,
+            cuts: 0,
+        }
+    }
+
+    /// First-stage cost of master point `x` (everything but the epigraph columns).
+    fn first_stage_cost(&self, x: &[f64]) -> f64 {
+        self.mip.offset
+            + (0..self.theta)
+                .map(|c| self.mip.col_cost[c] * x[c])
+                .sum::<f64>()
+    }
+
+    /// Builds the group cuts from a pass at `point`, keeping those that `x` (a master point)
+    /// violates; returns them as rows (lower, terms) and the expected second-stage cost at the
+    /// point when every scenario was feasible.
+    fn cuts_from(
+        &self,
+        pass: &Pass,
+        deltas: &[ScenarioDelta],
+        point: &[f64],
+        x: &[f64],
+    ) -> (Vec<(f64, f64, Vec<(Col, f64)>)>, Option<f64>) {
+        let first = self.first;
+        let mut rows = Vec::new();
+        let mut expected = 0.0;
+        let mut all_feasible = true;
+        // Optimality cuts aggregated per group: theta_g - sum p_w grad_w y >= sum p_w (Q_w - grad_w point).
+        let mut agg_grad = vec![vec![0.0; first]; self.groups];
+        let mut agg_const = vec![0.0; self.groups];
+        for (w, cut) in pass.cuts.iter().enumerate() {
+            let constant = cut.value
+                - cut
+                    .grad
+                    .iter()
+                    .zip(point)
+                    .map(|(g, y)| g * y)
+                    .sum::<f64>();
+            if cut.feasible {
+                let p = deltas[w].probability;
+                expected += p * cut.value;
+                let g = self.group[w];
+                agg_const[g] += p * constant;
+                for (a, b) in agg_grad[g].iter_mut().zip(&cut.grad) {
+                    *a += p * b;
+                }
+            } else {
+                all_feasible = false;
+                // Feasibility: constant + grad y <= 0, i.e. -grad y >= constant.
+                let at_x = constant + dot(&cut.grad, &x[..first]);
+                if at_x > 1e-7 * (1.0 + cut.value.abs()) {
+                    let terms = sparse(&cut.grad, first, -1.0);
+                    rows.push((constant, f64::INFINITY, terms));
+                }
+            }
+        }
+        for g in 0..self.groups {
+            let theta = x[self.theta + g];
+            let needed = agg_const[g] + dot(&agg_grad[g], &x[..first]);
+            if needed > theta + 1e-7 * (1.0 + needed.abs()) {
+                let mut terms = sparse(&agg_grad[g], first, -1.0);
+                terms.push((Col(self.theta + g), 1.0));
+                rows.push((agg_const[g], f64::INFINITY, terms));
+            }
+        }
+        (rows, all_feasible.then_some(expected))
+    }
+
+    fn add_cuts(&mut self, rows: &[(f64, f64, Vec<(Col, f64)>)]) {
+        for (lo, hi, terms) in rows {
+            self.mip
+                .add_row(self.cut_family, *lo, *hi, terms.iter().copied());
+            self.cuts += 1;
+        }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Nonzero entries of `v` (times `scale`), dropping those below a relative 1e-12.
+fn sparse(v: &[f64], n: usize, scale: f64) -> Vec<(Col, f64)> {
+    let big = v.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    v.iter()
+        .take(n)
+        .enumerate()
+        .filter(|(_, x)| x.abs() > 1e-12 * big.max(1e-300))
+        .map(|(j, x)| (Col(j), scale * x))
+        .collect()
+}
+
+/// The rows of `mip` from `from` on, in CSR form for [`LpSession::add_rows`].
+type CsrRows = (Vec<f64>, Vec<f64>, Vec<i32>, Vec<i32>, Vec<f64>);
+
+fn rows_from(mip: &SparseMip, from: usize) -> CsrRows {
+    let base = mip.row_start[from];
+    let lower = mip.row_lower[from..].to_vec();
+    let upper = mip.row_upper[from..].to_vec();
+    let starts = mip.row_start[from..mip.num_rows()]
+        .iter()
+        .map(|s| (s - base) as i32)
+        .collect();
+    let index = mip.index[base..].to_vec();
+    let value = mip.value[base..].to_vec();
+    (lower, upper, starts, index, value)
+}
+
+/// The best plan found: master values and every scenario's second stage.
+struct Incumbent {
+    objective: f64,
+    master: Vec<f64>,
+    second: Vec<Vec<f64>>,
+}
+
+fn relative_gap(upper: f64, lower: f64) -> f64 {
+    let diff = (upper - lower).max(0.0);
+    if diff == 0.0 {
+        0.0
+    } else {
+        diff / upper.abs().max(1e-10)
+    }
+}
+
+/// Solves the siting model by Benders decomposition. The caller has checked
+/// [`unsupported`]; the result has the same shape as the extensive form's, with
+/// `method = benders` and a [`DecompositionReport`].
+pub fn solve_benders(
+    net: &Network,
+    scenarios: &ScenarioSet,
+    settings: &Settings,
+    control: &SolveControl,
+) -> Result<SolveResult, StockadeError> {
+    if let Some(why) = unsupported(net, scenarios) {
+        return Err(StockadeError::Solver(format!(
+            "method benders cannot solve this model: {why}"
+        )));
+    }
+    let started = Instant::now();
+    let deadline = settings.time_limit_s;
+    let elapsed = || started.elapsed().as_secs_f64();
+    let out_of_time = || deadline.is_some_and(|t| elapsed() >= t);
+    let cancelled = || {
+        control
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    };
+
+    let build_started = Instant::now();
+    let second = {
+        let set = one_scenario(&scenarios.cases[0]);
+        let one = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
+        let empty = ScenarioSet { cases: Vec::new() };
+        let none = SitingProblem::build(net, &empty, &DECOMPOSITION_OPTIONS);
+        one.mip.num_cols() - none.mip.num_cols()
+    };
+    let mut subs = Subproblems::new(net, scenarios, second, settings)?;
+    let mut master = Master::new(net, subs.deltas.len());
+    let first = master.first;
+    let mut build_s = build_started.elapsed().as_secs_f64();
+
+    let mut lower = f64::NEG_INFINITY;
+    let mut incumbent: Option<Incumbent> = None;
+    let mut lp_iterations = 0_u64;
+    let mut integer_iterations = 0_u64;
+    let mut master_s = 0.0;
+    let mut lp_bound = None;
+    let mut stopped: Option<Status> = None;
+    let report = |iteration: u64, phase: &str, lower: f64, upper: Option<f64>, cuts: u64| {
+        let gap = upper.map(|u| relative_gap(u, lower));
+        if settings.log {
+            eprintln!(
+                "benders {phase} {iteration:>4}  lower {lower:.6e}  upper {}  gap {}  cuts {cuts}  {:.1}s",
+                upper.map_or("-".into(), |u| format!("{u:.6e}")),
+                gap.map_or("-".into(), |g| format!("{:.4}%", 100.0 * g)),
+                elapsed()
+            );
+        }
+        if let Some(sink) = &control.progress {
+            sink(&Progress {
+                elapsed_s: elapsed(),
+                incumbent: upper,
+                best_bound: lower.is_finite().then_some(lower),
+                gap,
+                iteration: Some(iteration),
+                cuts: Some(cuts),
+            });
+        }
+    };
+
+    // Phase 1: the LP relaxation, separating at in-out points.
+    {
+        let mut relaxed = master.mip.clone();
+        relaxed.col_integer.iter_mut().for_each(|i| *i = false);
+        let mut lp = LpSession::new(&relaxed, &subs.lp_settings)?;
+        let mut loaded_rows = relaxed.num_rows();
+        let mut core: Option<Vec<f64>> = None;
+        let mut lambda = 0.5;
+        let mut stall = 0;
+        let mut lp_upper = f64::INFINITY;
+        let mut lp_lower = f64::NEG_INFINITY;
+        loop {
+            if out_of_time() || cancelled() {
+                break;
+            }
+            lp_iterations += 1;
+            let t0 = Instant::now();
+            let out = lp.solve()?;
+            master_s += t0.elapsed().as_secs_f64();
+            let (Status::Optimal, Some(obj)) = (out.status, out.objective) else {
+                // An infeasible relaxation: the integer phase reports it.
+                break;
+            };
+            let x = out.values;
+            if obj > lp_lower + 1e-6 * obj.abs().max(1.0) {
+                stall = 0;
+            } else {
+                stall += 1;
+            }
+            lp_lower = lp_lower.max(obj);
+            let core_point = core.get_or_insert_with(|| x[..first].to_vec());
+            let point: Vec<f64> = (0..first)
+                .map(|j| lambda * x[j] + (1.0 - lambda) * core_point[j])
+                .collect();
+            let Some(pass) = subs.pass(&point, false, control)? else {
+                break;
+            };
+            let (rows, expected) = master.cuts_from(&pass, &subs.deltas, &point, &x);
+            if let Some(e) = expected {
+                // The in-out point is a convex combination of relaxation points: an upper bound
+                // of the relaxation.
+                let mut full = x.clone();
+                full[..first].copy_from_slice(&point);
+                lp_upper = lp_upper.min(master.first_stage_cost(&full) + e);
+            }
+            for (c, y) in core_point.iter_mut().zip(&x[..first]) {
+                *c = 0.5 * *c + 0.5 * y;
+            }
+            report(lp_iterations, "lp", lp_lower, None, master.cuts);
+            if rows.is_empty() {
+                if lambda >= 1.0 {
+                    break;
+                }
+                lambda = 1.0;
+                continue;
+            }
+            if stall >= 5 {
+                lambda = 1.0;
+            }
+            master.add_cuts(&rows);
+            let (lo, hi, starts, index, value) = rows_from(&master.mip, loaded_rows);
+            lp.add_rows(&lo, &hi, &starts, &index, &value)?;
+            loaded_rows = master.mip.num_rows();
+            if relative_gap(lp_upper, lp_lower) < 1e-6 {
+                break;
+            }
+        }
+        if lp_lower.is_finite() {
+            lower = lp_lower;
+            lp_bound = Some(lp_lower);
+        }
+    }
+
+    // Phase 2: the integer master.
+    let master_control = SolveControl {
+        cancel: control.cancel.clone(),
+        progress: None,
+    };
+    loop {
+        if cancelled() {
+            stopped = Some(Status::Interrupted);
+            break;
+        }
+        if out_of_time() {
+            stopped = Some(Status::TimeLimit);
+            break;
+        }
+        integer_iterations += 1;
+        let remaining = deadline.map(|t| (t - elapsed()).max(0.0));
+        let master_settings = Settings {
+            time_limit_s: remaining,
+            mip_gap: settings.mip_gap * 0.5,
+            log: false,
+            ..settings.clone()
+        };
+        let t0 = Instant::now();
+        let run = solve_mip(&master.mip, &master_settings, &master_control)?;
+        master_s += t0.elapsed().as_secs_f64();
+        if !run.has_solution {
+            // No first stage satisfies the policies and feasibility cuts: infeasible (or the
+            // master ran out of time before finding one).
+            stopped = Some(match run.status {
+                Status::Optimal => Status::Infeasible,
+                s => s,
+            });
+            break;
+        }
+        if let Some(b) = run.best_bound {
+            lower = lower.max(b);
+        }
+        let x = run.values.clone();
+        let point = x[..first].to_vec();
+        let Some(pass) = subs.pass(&point, true, control)? else {
+            stopped = Some(Status::Interrupted);
+            break;
+        };
+        let (rows, expected) = master.cuts_from(&pass, &subs.deltas, &point, &x);
+        if let (Some(e), Some(values)) = (expected, pass.values) {
+            let objective = master.first_stage_cost(&x) + e;
+            if incumbent.as_ref().is_none_or(|i| objective < i.objective) {
+                incumbent = Some(Incumbent {
+                    objective,
+                    master: x.clone(),
+                    second: values,
+                });
+            }
+        }
+        let upper = incumbent.as_ref().map(|i| i.objective);
+        report(integer_iterations, "mip", lower, upper, master.cuts);
+        let master_status = run.status;
+        if upper.is_some_and(|u| relative_gap(u, lower) <= settings.mip_gap) {
+            break;
+        }
+        if rows.is_empty() {
+            // Nothing to cut: the master's own gap is what is left (or its time ran out).
+            if master_status != Status::Optimal {
+                stopped = Some(master_status);
+            }
+            break;
+        }
+        master.add_cuts(&rows);
+    }
+
+    // The answer in the extensive form's shape, so that reports and plans read it the same way.
+    let build_started = Instant::now();
+    let extensive = SitingProblem::build(net, scenarios, &DECOMPOSITION_OPTIONS);
+    build_s += build_started.elapsed().as_secs_f64();
+    let status = match stopped {
+        Some(s) => s,
+        // The loop ended at the gap, or with no cut left to add to a master solved to its gap.
+        None if incumbent.is_some() => Status::Optimal,
+        None => Status::Unknown,
+    };
+    let mut values = Vec::new();
+    let mut objective = None;
+    if let Some(inc) = &incumbent {
+        let n = extensive.mip.num_cols();
+        values = Vec::with_capacity(n);
+        values.extend_from_slice(&inc.master[..first]);
+        for distinct in &subs.scenario_of {
+            values.extend_from_slice(&inc.second[*distinct]);
+        }
+        values.extend_from_slice(&inc.master[first..master.theta]);
+        if values.len() != n {
+            return Err(StockadeError::Solver(format!(
+                "decomposition layout mismatch: {} values for {n} columns",
+                values.len()
+            )));
+        }
+        let obj = extensive.mip.offset + dot(&extensive.mip.col_cost, &values);
+        objective = Some(obj);
+    }
+    let run = SolverRun {
+        status,
+        has_solution: incumbent.is_some(),
+        objective,
+        best_bound: lower.is_finite().then_some(lower),
+        mip_gap: objective.map(|o| relative_gap(o, lower.min(o))),
+        runtime_s: elapsed() - build_s,
+        size: master.mip.size(),
+        detail: format!(
+            "benders: {lp_iterations} LP and {integer_iterations} integer iterations, {} cuts",
+            master.cuts
+        ),
+        values,
+        row_duals: Vec::new(),
+    };
+    let mut result = extensive.read(&run, build_s, settings);
+    result.method = Method::Benders;
+    result.decomposition = Some(DecompositionReport {
+        scenarios: scenarios.cases.len(),
+        distinct_scenarios: subs.deltas.len(),
+        cut_groups: master.groups,
+        lp_iterations,
+        integer_iterations,
+        cuts: master.cuts,
+        lp_bound,
+        subproblem_solves: subs.solves,
+        master_s,
+        subproblems_s: subs.seconds,
+    });
+    Ok(result)
+}

@@ -49,7 +49,9 @@ pub const MAX_CUT_GROUPS: usize = 1000;
 pub fn unsupported(net: &Network, scenarios: &ScenarioSet) -> Option<String> {
     let m = &net.model;
     if m.risk.is_some() {
-        return Some("the model sets a risk measure, whose CVaR rows tie the scenarios together".into());
+        return Some(
+            "the model sets a risk measure, whose CVaR rows tie the scenarios together".into(),
+        );
     }
     if m.policies.survivability.is_some() {
         return Some(
@@ -77,8 +79,9 @@ pub fn chooses_benders(
             ))),
             None => Ok(true),
         },
-        Method::Auto => Ok(scenarios.cases.len() >= AUTO_MIN_SCENARIOS
-            && unsupported(net, scenarios).is_none()),
+        Method::Auto => Ok(
+            scenarios.cases.len() >= AUTO_MIN_SCENARIOS && unsupported(net, scenarios).is_none()
+        ),
     }
 }
 
@@ -110,7 +113,8 @@ struct ScenarioDelta {
 impl ScenarioDelta {
     /// Everything but the probability, bit for bit: equal signatures mean equal LPs.
     fn signature(&self) -> Vec<u64> {
-        let mut key = Vec::with_capacity(3 * (self.cols.len() + self.rows.len() + self.coupling.len()) + 2);
+        let mut key =
+            Vec::with_capacity(3 * (self.cols.len() + self.rows.len() + self.coupling.len()) + 2);
         for (c, lo, hi) in &self.cols {
             key.extend([u64::from(*c), lo.to_bits(), hi.to_bits()]);
         }
@@ -141,7 +145,10 @@ fn extract(
     let mut coupling = Vec::new();
     for r in 0..mip.num_rows() {
         let span = mip.row_start[r]..mip.row_start[r + 1];
-        if !mip.index[span.clone()].iter().any(|c| is_second(*c as usize)) {
+        if !mip.index[span.clone()]
+            .iter()
+            .any(|c| is_second(*c as usize))
+        {
             continue;
         }
         let family = lp.family(mip.families[mip.row_family[r] as usize]);
@@ -618,6 +625,14 @@ impl Master {
         }
     }
 
+    /// The first-stage part of master point `x`, inside the columns' bounds (an LP answer may
+    /// stray past them by a tolerance, which would make a scenario LP look infeasible).
+    fn first_stage(&self, x: &[f64]) -> Vec<f64> {
+        (0..self.first)
+            .map(|j| x[j].clamp(self.mip.col_lower[j], self.mip.col_upper[j]))
+            .collect()
+    }
+
     /// First-stage cost of master point `x` (everything but the epigraph columns).
     fn first_stage_cost(&self, x: &[f64]) -> f64 {
         self.mip.offset
@@ -644,13 +659,7 @@ impl Master {
         let mut agg_grad = vec![vec![0.0; first]; self.groups];
         let mut agg_const = vec![0.0; self.groups];
         for (w, cut) in pass.cuts.iter().enumerate() {
-            let constant = cut.value
-                - cut
-                    .grad
-                    .iter()
-                    .zip(point)
-                    .map(|(g, y)| g * y)
-                    .sum::<f64>();
+            let constant = cut.value - cut.grad.iter().zip(point).map(|(g, y)| g * y).sum::<f64>();
             if cut.feasible {
                 let p = deltas[w].probability;
                 expected += p * cut.value;
@@ -815,8 +824,11 @@ pub fn solve_benders(
         let mut stall = 0;
         let mut lp_upper = f64::INFINITY;
         let mut lp_lower = f64::NEG_INFINITY;
+        // The relaxation gets at most half the time limit, so that the integer phase has time
+        // to find a plan.
+        let lp_out_of_time = || deadline.is_some_and(|t| elapsed() >= 0.5 * t);
         loop {
-            if out_of_time() || cancelled() {
+            if lp_out_of_time() || cancelled() {
                 break;
             }
             lp_iterations += 1;
@@ -834,9 +846,10 @@ pub fn solve_benders(
                 stall += 1;
             }
             lp_lower = lp_lower.max(obj);
-            let core_point = core.get_or_insert_with(|| x[..first].to_vec());
+            let y = master.first_stage(&x);
+            let core_point = core.get_or_insert_with(|| y.clone());
             let point: Vec<f64> = (0..first)
-                .map(|j| lambda * x[j] + (1.0 - lambda) * core_point[j])
+                .map(|j| lambda * y[j] + (1.0 - lambda) * core_point[j])
                 .collect();
             let Some(pass) = subs.pass(&point, false, control)? else {
                 break;
@@ -849,7 +862,7 @@ pub fn solve_benders(
                 full[..first].copy_from_slice(&point);
                 lp_upper = lp_upper.min(master.first_stage_cost(&full) + e);
             }
-            for (c, y) in core_point.iter_mut().zip(&x[..first]) {
+            for (c, y) in core_point.iter_mut().zip(&y) {
                 *c = 0.5 * *c + 0.5 * y;
             }
             report(lp_iterations, "lp", lp_lower, None, master.cuts);
@@ -915,7 +928,7 @@ pub fn solve_benders(
             lower = lower.max(b);
         }
         let x = run.values.clone();
-        let point = x[..first].to_vec();
+        let point = master.first_stage(&x);
         let Some(pass) = subs.pass(&point, true, control)? else {
             stopped = Some(Status::Interrupted);
             break;

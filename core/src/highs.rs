@@ -643,7 +643,9 @@ impl LpSession {
             .all(|c| *c >= 0 && (*c as usize) < self.num_cols);
         let starts_ok = starts.len() == rows
             && starts.windows(2).all(|w| w[0] <= w[1])
-            && starts.iter().all(|s| *s >= 0 && (*s as usize) <= index.len());
+            && starts
+                .iter()
+                .all(|s| *s >= 0 && (*s as usize) <= index.len());
         if upper.len() != rows || value.len() != index.len() || !in_range || !starts_ok {
             return Err(StockadeError::Solver("malformed rows to add".into()));
         }

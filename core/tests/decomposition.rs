@@ -1,0 +1,209 @@
+//! Benders decomposition against oracles that do not come from it: the stoch-cflp reference
+//! optima (shared/benchmarks/stoch-cflp/README.md, HiGHS on the extensive form, five tools
+//! agreeing), the OR-Library published optima (DEV-OPTIMA.md), and the extensive form's own
+//! optimum on models with depots, yields, hardening and policies.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use stockade::import::{self, CapOptions};
+use stockade::model::{Risk, RiskMeasure, RiskOn};
+use stockade::scenario::ScenarioSet;
+use stockade::solver::{Method, Progress};
+use stockade::{solve_siting, Model, Network, Settings, SolveControl, SolveResult, Status};
+
+fn benchmarks() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/benchmarks")
+}
+
+fn read(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn cap(name: &str, failures: Option<&str>) -> Model {
+    let opts = CapOptions {
+        failures: failures.map(|f| read(benchmarks().join(f))),
+        ..CapOptions::default()
+    };
+    import::orlib_cap(
+        &read(benchmarks().join(format!("orlib-cap/{name}.txt"))),
+        name,
+        &opts,
+    )
+    .expect("import")
+}
+
+fn benders() -> Settings {
+    Settings {
+        method: Method::Benders,
+        ..Settings::default()
+    }
+}
+
+fn solve(model: Model, settings: &Settings, control: &SolveControl) -> SolveResult {
+    let net = Network::new(model).expect("valid");
+    let set = ScenarioSet::explicit(&net);
+    solve_siting(&net, &set, settings, control).expect("solve")
+}
+
+fn assert_close(got: Option<f64>, expected: f64, what: &str) {
+    let got = got.unwrap_or_else(|| panic!("{what}: no objective"));
+    let rel = (got - expected).abs() / expected.abs();
+    assert!(
+        rel <= 1e-6,
+        "{what}: got {got}, expected {expected} (relative {rel:e})"
+    );
+}
+
+/// The reference optima of stoch-cflp (its README: HiGHS 1.16 on the extensive form, one thread,
+/// gap 1e-6; Pyomo, linopy, PuLP and raw highspy agree).
+#[test]
+fn benders_reaches_the_stoch_cflp_reference_optima() {
+    for (s, optimum) in [(50, 950296.60375), (200, 946449.4611875)] {
+        let model = cap(
+            "cap71",
+            Some(&format!("stoch-cflp/scenarios-cap71-S{s}.txt")),
+        );
+        let result = solve(model, &benders(), &SolveControl::default());
+        assert_eq!(result.status, Status::Optimal, "S = {s}");
+        assert_eq!(result.method, Method::Benders);
+        assert_close(result.objective, optimum, &format!("stoch-cflp S = {s}"));
+        let d = result.decomposition.expect("decomposition report");
+        assert_eq!(d.scenarios, s);
+        assert!(d.distinct_scenarios <= s && d.cuts > 0);
+        // The plan read back is the extensive form's: its cost breakdown adds up.
+        let c = result.costs.expect("costs");
+        let total =
+            c.investment + c.stockpile + c.expected_operating + c.expected_shortfall_penalty;
+        assert_close(Some(total), optimum, &format!("cost breakdown at S = {s}"));
+    }
+}
+
+/// Published OR-Library optima of single-scenario instances with hard demand: the decomposition
+/// must find feasibility cuts (too little capacity open) as well as optimality cuts.
+#[test]
+fn benders_reaches_published_cap_optima() {
+    for (name, optimum) in [("cap41", 1040444.375), ("cap71", 932615.750)] {
+        let result = solve(cap(name, None), &benders(), &SolveControl::default());
+        assert_eq!(result.status, Status::Optimal, "{name}");
+        assert_close(result.objective, optimum, name);
+    }
+}
+
+/// On every iteration the lower bound stays at or below the true optimum and the upper bound at
+/// or above it.
+#[test]
+fn bounds_bracket_the_optimum_on_every_iteration() {
+    let optimum = 950296.60375;
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink = seen.clone();
+    let control = SolveControl {
+        cancel: None,
+        progress: Some(Box::new(move |p: &Progress| {
+            sink.lock().unwrap().push(*p);
+        })),
+    };
+    let model = cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt"));
+    let result = solve(model, &benders(), &control);
+    assert_eq!(result.status, Status::Optimal);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 2, "progress on every iteration");
+    for p in seen.iter() {
+        assert!(p.iteration.is_some() && p.cuts.is_some());
+        if let Some(lb) = p.best_bound {
+            assert!(
+                lb <= optimum * (1.0 + 1e-9),
+                "lower bound {lb} above the optimum"
+            );
+        }
+        if let Some(ub) = p.incumbent {
+            assert!(
+                ub >= optimum * (1.0 - 1e-9),
+                "upper bound {ub} below the optimum"
+            );
+        }
+    }
+}
+
+/// The real example with sampled hazard scenarios (depots, stock, yields, hardening, the country
+/// and trusted-share policies): Benders and the extensive form agree on the optimum.
+#[test]
+fn benders_equals_extensive_on_the_rare_earths_model() {
+    let text = read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/rare-earths.json"));
+    let model = stockade::parse_model(&text).expect("parse");
+    let net = Network::new(model).expect("valid");
+    for seed in [1, 2] {
+        let set = ScenarioSet::sampled(&net, 40, seed);
+        let extensive = Settings {
+            method: Method::Extensive,
+            ..Settings::default()
+        };
+        let a = solve_siting(&net, &set, &extensive, &SolveControl::default()).expect("extensive");
+        let b = solve_siting(&net, &set, &benders(), &SolveControl::default()).expect("benders");
+        assert_eq!(a.status, Status::Optimal);
+        assert_eq!(b.status, Status::Optimal);
+        assert_eq!(a.method, Method::Extensive);
+        assert_close(b.objective, a.objective.unwrap(), &format!("seed {seed}"));
+    }
+}
+
+/// A time limit ends the run with a plan and an honest gap: the plan costs at least the published
+/// optimum and the bound is at most it.
+#[test]
+fn time_limited_benders_returns_a_plan_with_a_valid_gap() {
+    let optimum = 793439.562; // OR-Library capopt, cap131
+    let settings = Settings {
+        time_limit_s: Some(1.0),
+        ..benders()
+    };
+    let result = solve(cap("cap131", None), &settings, &SolveControl::default());
+    assert_eq!(result.status, Status::TimeLimit);
+    assert!(result.has_solution, "a plan at the time limit");
+    let obj = result.objective.expect("objective");
+    let bound = result.best_bound.expect("bound");
+    assert!(
+        obj >= optimum * (1.0 - 1e-9),
+        "plan {obj} below the optimum"
+    );
+    assert!(
+        bound <= optimum * (1.0 + 1e-9),
+        "bound {bound} above the optimum"
+    );
+    let gap = result.mip_gap.expect("gap");
+    assert!((gap - (obj - bound) / obj).abs() <= 1e-9, "gap {gap}");
+    assert!(result.plan.is_some());
+}
+
+/// `auto` takes Benders from 100 scenarios on, the extensive form below; a model Benders cannot
+/// take (a CVaR term ties the scenarios) gets the extensive form from `auto` and a clear error
+/// from `benders`.
+#[test]
+fn auto_chooses_by_size_and_model() {
+    let small = cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt"));
+    let r = solve(small, &Settings::default(), &SolveControl::default());
+    assert_eq!(r.method, Method::Extensive);
+    assert!(r.decomposition.is_none());
+
+    let large = cap("cap71", Some("stoch-cflp/scenarios-cap71-S200.txt"));
+    let r = solve(
+        large.clone(),
+        &Settings::default(),
+        &SolveControl::default(),
+    );
+    assert_eq!(r.method, Method::Benders);
+    assert_close(r.objective, 946449.4611875, "auto at S = 200");
+
+    let mut risky = large;
+    risky.risk = Some(Risk {
+        measure: RiskMeasure::Cvar,
+        on: RiskOn::Cost,
+        beta: 0.9,
+        weight: 0.5,
+        limit: None,
+    });
+    let net = Network::new(risky).expect("valid");
+    let set = ScenarioSet::explicit(&net);
+    let err = solve_siting(&net, &set, &benders(), &SolveControl::default())
+        .expect_err("benders refuses CVaR");
+    assert!(err.to_string().contains("risk measure"), "{err}");
+}

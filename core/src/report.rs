@@ -40,6 +40,25 @@ pub fn render(r: &SolveResult) -> String {
         "runtime     {:.3} s solve, {:.3} s build; {} rows x {} columns, {} nonzeros, {} integer",
         r.runtime_s, r.build_s, z.rows, z.columns, z.nonzeros, z.integer_columns
     );
+    match &r.decomposition {
+        Some(d) => {
+            let _ = writeln!(
+                s,
+                "method      benders: {} scenarios ({} distinct LPs, {} cut groups); {} LP + {} integer iterations, {} cuts; {:.3} s master, {:.3} s scenario LPs",
+                d.scenarios,
+                d.distinct_scenarios,
+                d.cut_groups,
+                d.lp_iterations,
+                d.integer_iterations,
+                d.cuts,
+                d.master_s,
+                d.subproblems_s
+            );
+        }
+        None => {
+            let _ = writeln!(s, "method      {} (one MIP)", r.method.as_str());
+        }
+    }
     if let Some(d) = &r.diagnosis {
         let _ = writeln!(s, "\nwhy infeasible (elastic re-solve):");
         if d.violations.is_empty() {

@@ -131,8 +131,12 @@ fn bounds_bracket_the_optimum_on_every_iteration() {
 fn benders_equals_extensive_on_the_rare_earths_model() {
     let text = read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/rare-earths.json"));
     let model = stockade::parse_model(&text).expect("parse");
-    let net = Network::new(model).expect("valid");
-    for seed in [1, 2] {
+    // The second variant adds a policy with columns of its own (the country cover of
+    // `min_countries`), which sit after the scenarios in the extensive form.
+    let mut spread = model.clone();
+    spread.policies.min_countries = Some(3);
+    for (seed, model) in [(1, model), (2, spread)] {
+        let net = Network::new(model).expect("valid");
         let set = ScenarioSet::sampled(&net, 40, seed);
         let extensive = Settings {
             method: Method::Extensive,

@@ -98,7 +98,8 @@ fn parse_settings(py: Python<'_>, settings_json: &str) -> PyResult<Settings> {
 /// The solve runs on its own thread with the GIL released. Every 100 ms the calling thread
 /// checks for signals: on Ctrl-C it raises the cancel flag, waits for HiGHS to stop (status
 /// `interrupted`) and re-raises `KeyboardInterrupt`. `progress`, when given, is called on the
-/// calling thread with a dict `{elapsed_s, incumbent, best_bound, gap}` whenever HiGHS reported
+/// calling thread with a dict `{elapsed_s, incumbent, best_bound, gap}` (and `iteration`, `cuts`
+/// under Benders) whenever the solver reported
 /// something new; an exception from it cancels the solve and propagates.
 #[pyfunction]
 #[pyo3(signature = (model_json, settings_json, progress=None))]
@@ -217,6 +218,13 @@ fn report_progress(py: Python<'_>, callback: &Bound<'_, PyAny>, p: &Progress) ->
     point.set_item("incumbent", p.incumbent)?;
     point.set_item("best_bound", p.best_bound)?;
     point.set_item("gap", p.gap)?;
+    // A decomposition also says which iteration it is on and how many cuts its master holds.
+    if let Some(i) = p.iteration {
+        point.set_item("iteration", i)?;
+    }
+    if let Some(c) = p.cuts {
+        point.set_item("cuts", c)?;
+    }
     callback.call1((point,))?;
     Ok(())
 }

@@ -102,6 +102,17 @@ class Result:
         return self._data.get("mip_gap")
 
     @property
+    def method(self) -> str:
+        """The method that ran: ``extensive`` (one MIP) or ``benders`` (decomposition)."""
+        return str(self._data.get("method", "extensive"))
+
+    @property
+    def decomposition(self) -> Optional[Dict[str, Any]]:
+        """What Benders did (iterations, cuts, seconds in the master and the scenario LPs), or
+        None when the extensive form ran."""
+        return self._data.get("decomposition")
+
+    @property
     def runtime_s(self) -> float:
         """Seconds in HiGHS."""
         return float(self._data["runtime_s"])

@@ -18,7 +18,8 @@ ProgressCallback = Callable[[Dict[str, Any]], None]
 def default_settings() -> Dict[str, Any]:
     """The solver settings' defaults, from the Rust ``Settings::default()`` (the one source of
     defaults): ``time_limit_s`` (s, None = no limit), ``mip_gap`` (relative), ``threads``
-    (None = HiGHS's choice), ``seed``, ``presolve``, ``log`` (HiGHS log on stderr)."""
+    (None = HiGHS's choice), ``seed``, ``presolve``, ``log`` (HiGHS log on stderr), ``method``
+    (``auto``, ``extensive`` or ``benders``)."""
     settings: Dict[str, Any] = json.loads(_native.default_settings())
     return settings
 
@@ -32,6 +33,7 @@ def solve(
     seed: Optional[int] = None,
     presolve: Optional[bool] = None,
     log: Optional[bool] = None,
+    method: Optional[str] = None,
     progress: Union[bool, ProgressCallback] = False,
 ) -> Result:
     """Validates and solves the siting model over its scenarios, as ``stockade solve``.
@@ -39,7 +41,9 @@ def solve(
     Every argument left as None takes its value from the Rust ``Settings::default()`` (see
     :func:`default_settings`): ``time_limit`` in seconds, ``gap`` the relative MIP gap,
     ``threads`` for HiGHS, ``seed`` HiGHS's random seed, ``presolve``, ``log`` (HiGHS log on
-    stderr).
+    stderr), ``method`` one of ``"auto"``, ``"extensive"`` or ``"benders"`` (Benders
+    decomposition for large scenario sets; ``auto`` picks it from 100 scenarios on; the
+    result's ``method`` says which ran).
 
     ``progress=True`` shows a tqdm bar (incumbent, bound, gap; needs ``tqdm``); a callable
     receives ``{"elapsed_s", "incumbent", "best_bound", "gap"}`` on the calling thread.
@@ -58,6 +62,7 @@ def solve(
         "seed": seed,
         "presolve": presolve,
         "log": log,
+        "method": method,
     }
     settings.update({k: v for k, v in overrides.items() if v is not None})
 

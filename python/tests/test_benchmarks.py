@@ -117,3 +117,24 @@ def test_same_import_as_the_cli(cli: str, benchmarks: Path) -> None:
     out = subprocess.run([cli, "import", "orlib-cap", str(path)], capture_output=True,
                          text=True, check=True)
     assert stockade.import_orlib_cap(path).to_dict() == json.loads(out.stdout)
+
+
+# ../shared/benchmarks/stoch-cflp/README.md: HiGHS on the extensive form, five tools agreeing.
+STOCH_CFLP_S200 = 946449.4611875
+
+
+def test_benders_from_python_reaches_the_stoch_cflp_reference(benchmarks: Path) -> None:
+    model = stockade.import_orlib_cap(
+        benchmarks / "orlib-cap" / "cap71.txt",
+        failures=benchmarks / "stoch-cflp" / "scenarios-cap71-S200.txt",
+    )
+    seen = []
+    result = stockade.solve(model, method="benders", progress=seen.append)
+    assert result.status == "optimal"
+    assert result.method == "benders"
+    assert result.objective == pytest.approx(STOCH_CFLP_S200, rel=1e-6)
+    assert result.decomposition is not None and result.decomposition["cuts"] > 0
+    # Progress on every iteration, with the decomposition's own fields.
+    assert seen and all("iteration" in p and "cuts" in p for p in seen)
+    small = stockade.import_orlib_cap(benchmarks / "orlib-cap" / "cap41.txt")
+    assert stockade.solve(small).method == "extensive"  # auto: one scenario

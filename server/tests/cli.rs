@@ -279,19 +279,33 @@ fn method_benders_from_the_command_line() {
     );
     assert!(model.status.success(), "{}", text(&model.stderr));
     let model = text(&model.stdout);
-    let out = stockade(&["solve", "-", "--method", "benders", "--json"], Some(&model));
+    let out = stockade(
+        &["solve", "-", "--method", "benders", "--json"],
+        Some(&model),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["status"], "optimal");
     assert_eq!(v["method"], "benders");
     assert!(v["decomposition"]["cuts"].as_u64().unwrap() > 0);
     let obj = v["objective"].as_f64().expect("objective");
-    assert!((obj - 946_449.461_187_5).abs() / 946_449.461_187_5 < 1e-6, "{obj}");
+    assert!(
+        (obj - 946_449.461_187_5).abs() / 946_449.461_187_5 < 1e-6,
+        "{obj}"
+    );
 
     let out = stockade(&["solve", "-", "--method", "benders"], Some(&model));
-    assert!(text(&out.stdout).contains("method      benders"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("method      benders"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let bad = stockade(&["solve", "-", "--method", "dantzig"], Some(&model));
     assert!(!bad.status.success());
-    assert!(text(&bad.stderr).contains("--method"), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("--method"),
+        "{}",
+        text(&bad.stderr)
+    );
 }

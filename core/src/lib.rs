@@ -19,6 +19,7 @@
 
 pub mod error;
 pub mod evaluate;
+pub mod game;
 mod highs;
 pub use highs::{LpOutcome, LpSession};
 pub mod import;

@@ -31,6 +31,7 @@ pub mod report;
 pub mod result;
 pub mod saa;
 pub mod scenario;
+pub mod share;
 pub mod siting;
 pub mod solver;
 

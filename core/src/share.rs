@@ -31,7 +31,7 @@ use crate::error::{InputError, Problem};
 use crate::game::{
     coalition_sum, prefixes, sample_orders, shapley_sampled, CoreCheck, Game, EXACT_SHAPLEY_UP_TO,
 };
-use crate::model::{Fairness, HazardScope, Model, Sharing};
+use crate::model::{Allowance, Fairness, HazardScope, Model, Sharing};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
@@ -101,10 +101,14 @@ impl Default for ShareSettings {
 /// cooperating. Money in `currency` per year.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareReport {
+    /// Name of the model.
+    pub model: String,
     /// Currency of every money figure.
     pub currency: String,
     /// The agreement the joint plan obeys.
     pub sharing: Sharing,
+    /// Per-pair allowances of the agreement.
+    pub allowances: Vec<Allowance>,
     /// Fairness rules of the agreement, if any.
     pub fairness: Option<Fairness>,
     /// Headline rule.
@@ -144,14 +148,25 @@ pub struct JointPlan {
     pub cost: Option<f64>,
     /// Relative MIP gap.
     pub mip_gap: Option<f64>,
-    /// Stock by depot (open depots only): depot id -> material id -> t.
-    pub stock: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Stock held at each open depot.
+    pub stock: Vec<HeldStock>,
     /// Expected releases between parties, t/yr: `from` party's depots to `to` party's demand.
     pub releases: Vec<Release>,
     /// The largest expected shortfall fraction across parties (min-max fairness only).
     pub max_shortfall_fraction: Option<f64>,
     /// The full result of the grand-coalition solve.
     pub result: SolveResult,
+}
+
+/// What one open depot of the joint plan holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldStock {
+    /// Depot id.
+    pub depot: String,
+    /// Owning party id.
+    pub party: String,
+    /// Tonnes by material id.
+    pub stock: BTreeMap<String, f64>,
 }
 
 /// Expected tonnes released from one party's depots to another party's demand.
@@ -818,11 +833,22 @@ pub fn share(
     let stock = joint_result
         .depots
         .iter()
-        .filter(|d| d.open)
-        .map(|d| (d.id.clone(), d.stock.clone()))
+        .zip(&net.depot_party)
+        .filter(|(d, _)| d.open)
+        .map(|(d, p)| HeldStock {
+            depot: d.id.clone(),
+            party: p.map(|i| m.parties[i].id.clone()).unwrap_or_default(),
+            stock: d.stock.clone(),
+        })
         .collect();
     Ok(ShareReport {
+        model: m.name.clone(),
         currency: m.currency.clone(),
+        allowances: m
+            .agreement
+            .as_ref()
+            .map(|a| a.allowances.clone())
+            .unwrap_or_default(),
         sharing: m.agreement.as_ref().map(|a| a.sharing).unwrap_or_default(),
         fairness: m.agreement.as_ref().and_then(|a| a.fairness.clone()),
         rule: settings.rule,

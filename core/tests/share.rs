@@ -101,8 +101,9 @@ fn three_allies_match_the_hand_computation() {
     assert!(close(r.joint.cost.unwrap(), 4200.0));
     assert!(close(r.cooperation_gain.unwrap(), 2800.0));
     // The joint plan holds all 450 t at depot B.
-    let b = r.joint.stock.get("depot-B").expect("depot B open");
-    assert!(close(b["ndpr"], 450.0), "{:?}", r.joint.stock);
+    let b = &r.joint.stock[0];
+    assert_eq!((b.depot.as_str(), b.party.as_str()), ("depot-B", "B"));
+    assert!(close(b.stock["ndpr"], 450.0), "{:?}", r.joint.stock);
     assert_eq!(r.joint.stock.len(), 1);
     // In the crisis (p = 0.1) A draws 100 t and C 150 t from B's depot: 10 and 15 t/yr expected.
     let drawn: f64 = r

@@ -458,16 +458,7 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
             .filter(|(_, t)| **t > 0.0)
             .map(|(m, t)| format!("{m} {t:.0} t"))
             .collect();
-        let _ = writeln!(
-            s,
-            "   stock at {:<12} ({owner}) {}",
-            depot,
-            if items.is_empty() {
-                "open, empty".to_string()
-            } else {
-                items.join(", ")
-            }
-        );
+        let _ = writeln!(s, "   stock at {depot:<12} ({owner}) {}", items.join(", "));
     }
     if j.releases.is_empty() {
         let _ = writeln!(

@@ -46,8 +46,8 @@ use crate::StockadeError;
 pub enum Rule {
     /// In proportion to each party's demand (t/yr).
     Proportional,
-    /// In proportion to the expected shortfall the joint plan avoids for each party, against
-    /// the existing stockpiles alone.
+    /// In proportion to the expected shortfall (t/yr) the joint plan avoids for each party,
+    /// against the same model with the existing stockpiles only and no fairness rules.
     Avoided,
     /// The Shapley value of the coalition game.
     #[default]
@@ -148,7 +148,7 @@ pub struct JointPlan {
     pub cost: Option<f64>,
     /// Relative MIP gap.
     pub mip_gap: Option<f64>,
-    /// Stock held at each open depot.
+    /// Stock held at each depot that holds any.
     pub stock: Vec<HeldStock>,
     /// Expected releases between parties, t/yr: `from` party's depots to `to` party's demand.
     pub releases: Vec<Release>,
@@ -632,10 +632,15 @@ pub fn share(
     };
 
     // The baseline for `avoided`: the existing stockpiles only (every depot's capacity cut to
-    // what it already holds), and the joint cost under the other sharing mode.
+    // what it already holds); and the joint cost under the other sharing mode.
+    // Fairness rules are left out of the baseline: they would move the no-deal shortfall between
+    // parties, and `avoided` asks what the stockpiles protect each party from.
     let mut baseline = m.clone();
     for d in &mut baseline.depots {
         d.capacity = d.existing_stock.values().sum();
+    }
+    if let Some(a) = baseline.agreement.as_mut() {
+        a.fairness = None;
     }
     let baseline_net = Network::new(baseline)?;
     let (baseline_result, _) =
@@ -834,7 +839,7 @@ pub fn share(
         .depots
         .iter()
         .zip(&net.depot_party)
-        .filter(|(d, _)| d.open)
+        .filter(|(d, _)| d.open && d.stock.values().any(|t| *t > 0.0))
         .map(|(d, p)| HeldStock {
             depot: d.id.clone(),
             party: p.map(|i| m.parties[i].id.clone()).unwrap_or_default(),

@@ -512,6 +512,17 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
         );
     }
     for p in &r.parties {
+        if let Some(alone) = p.shortfall_alone {
+            if p.shortfall_joint > alone + 1e-6 {
+                let _ = writeln!(
+                    s,
+                    "   ! {} is short more in the joint plan ({:.2}% of its demand, {:.2}% alone): the deal pays it in money, not in security",
+                    p.id,
+                    100.0 * p.shortfall_joint,
+                    100.0 * alone
+                );
+            }
+        }
         if p.savings.is_some_and(|v| v < 0.0) {
             let _ = writeln!(
                 s,
@@ -538,8 +549,9 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
         }
         let verdict = match (&a.objection, a.in_core) {
             (Some(o), _) => format!(
-                "no: {{{}}} would pay {} together, {} alone",
+                "no: {{{}}} pays {} more than alone ({} vs {})",
                 o.coalition.join(", "),
+                money(o.charged - o.alone, cur),
                 money(o.charged, cur),
                 money(o.alone, cur)
             ),
@@ -551,6 +563,24 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
     }
     if !r.allocations.iter().any(|a| a.rule == Rule::Avoided) {
         let _ = writeln!(s, "   (avoided: not defined, see notes)");
+    }
+    let stable: Vec<&str> = r
+        .allocations
+        .iter()
+        .filter(|a| a.in_core == Some(true))
+        .map(|a| a.rule.as_str())
+        .collect();
+    let headline_stable = r
+        .allocations
+        .iter()
+        .any(|a| a.rule == r.rule && a.in_core == Some(true));
+    if !headline_stable && !stable.is_empty() {
+        let _ = writeln!(
+            s,
+            "   The headline division is not stable; {} {} (no group pays more than alone).",
+            stable.join(" and "),
+            if stable.len() == 1 { "is" } else { "are" }
+        );
     }
 
     let _ = writeln!(s, "\n4. IS THERE A STABLE DEAL? (the core)");

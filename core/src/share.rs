@@ -271,6 +271,9 @@ pub struct OtherSharing {
     pub cost: Option<f64>,
 }
 
+/// A joint solve: the result and, under min-max fairness, the largest party shortfall fraction.
+pub type JointOutcome = (SolveResult, Option<f64>);
+
 /// Progress of the coalition solves: (done, total).
 pub type ShareProgress<'a> = &'a (dyn Fn(usize, usize) + Sync);
 
@@ -416,7 +419,7 @@ pub fn solve_joint(
     net: &Network,
     settings: &Settings,
     control: &SolveControl,
-) -> Result<(SolveResult, Option<f64>), StockadeError> {
+) -> Result<JointOutcome, StockadeError> {
     let scenarios = ScenarioSet::explicit(net);
     let fairness = net
         .model
@@ -472,7 +475,7 @@ fn coalition_value(
     net: &Network,
     mask: u64,
     settings: &Settings,
-) -> Result<(SolveResult, Option<f64>), StockadeError> {
+) -> Result<JointOutcome, StockadeError> {
     let model = coalition_model(net, mask);
     let sub = Network::new(model).map_err(|e| {
         let who = names(net, mask).join(", ");
@@ -601,17 +604,16 @@ pub fn share(
         .build()
         .map_err(|e| StockadeError::Solver(format!("cannot start the worker pool: {e}")))?;
     progress(0, total);
-    let solved: Vec<(u64, Result<(SolveResult, Option<f64>), StockadeError>)> =
-        pool.install(|| {
-            masks
-                .par_iter()
-                .map(|&s| {
-                    let r = coalition_value(net, s, &settings.solver);
-                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
-                    (s, r)
-                })
-                .collect()
-        });
+    let solved: Vec<(u64, Result<JointOutcome, StockadeError>)> = pool.install(|| {
+        masks
+            .par_iter()
+            .map(|&s| {
+                let r = coalition_value(net, s, &settings.solver);
+                progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
+                (s, r)
+            })
+            .collect()
+    });
     let mut values: HashMap<u64, (Status, Option<f64>, Option<f64>)> = HashMap::new();
     let mut singles: HashMap<u64, SolveResult> = HashMap::new();
     let mut joint: Option<(SolveResult, Option<f64>)> = None;

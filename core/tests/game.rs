@@ -1,6 +1,8 @@
 //! Cost-sharing on textbook games whose Shapley value, core and nucleolus are published. No MIP:
 //! the game module works on a plain characteristic function.
 
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
+
 use stockade::game::{prefixes, sample_orders, shapley_sampled, Game};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -34,6 +34,8 @@
 //! a = b = c = 250/3, so the least-core surplus is 83.33 and the nucleolus is
 //! (883.33, 2033.33, 1283.33).
 
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use stockade::share::{coalition_model, share, Rule, ShareReport, ShareSettings};

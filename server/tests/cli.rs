@@ -1,5 +1,7 @@
 //! The command line end to end: exit codes, field-naming errors, the import | solve pipe.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

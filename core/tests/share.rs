@@ -439,4 +439,30 @@ proptest! {
         let national = cost(&v)?;
         prop_assert!(pooled <= national + 1e-6 * national.abs().max(1.0), "pooled {} > national {}", pooled, national);
     }
+
+    /// With the market shared in proportion to demand, two disjoint coalitions' plans together
+    /// are a plan for their union, so v is subadditive: v(S u T) <= v(S) + v(T). Checked over
+    /// every disjoint pair, on pooled instances.
+    #[test]
+    fn coalition_values_are_subadditive(
+        demand in proptest::collection::vec(10.0f64..200.0, 3),
+        holding in proptest::collection::vec(1.0f64..60.0, 3),
+        open in proptest::collection::vec(0.0f64..3000.0, 3),
+        market in 50.0f64..600.0,
+        p in (0.01f64..0.3, 0.01f64..0.3),
+    ) {
+        let v = random_instance(3, demand, holding, open, market, p);
+        let r = run(&v, Rule::Shapley);
+        let value = |s: u64| r.coalitions.iter().find(|c| c.mask == s).and_then(|c| c.cost).unwrap_or(0.0);
+        for s in 1u64..8 {
+            for t in 1u64..8 {
+                if s & t == 0 {
+                    let (a, b, u) = (value(s), value(t), value(s | t));
+                    prop_assert!(u <= a + b + 1e-6 * (a + b).abs().max(1.0), "v({:b}) = {} > v({:b}) + v({:b}) = {}", s | t, u, s, t, a + b);
+                }
+            }
+        }
+        let total: f64 = r.allocations.iter().find(|a| a.rule == Rule::Shapley).unwrap().cost.iter().sum();
+        prop_assert!((total - r.joint.cost.unwrap()).abs() <= 1e-6 * total.abs().max(1.0));
+    }
 }

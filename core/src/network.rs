@@ -52,7 +52,21 @@ pub struct Network {
 impl Network {
     /// Validates `model`, reporting every problem at once.
     pub fn new(model: Model) -> Result<Network, InputError> {
-        let mut v = Validator::default();
+        Network::validate(model, false)
+    }
+
+    /// [`Network::new`] for a model that may leave demand without any route to it: the model a
+    /// coalition plans with alone, when its demand was served only through other parties'
+    /// depots. Such demand falls short in full (or makes the model infeasible when it is hard).
+    pub fn new_allowing_unreached_demand(model: Model) -> Result<Network, InputError> {
+        Network::validate(model, true)
+    }
+
+    fn validate(model: Model, allow_unreached: bool) -> Result<Network, InputError> {
+        let mut v = Validator {
+            allow_unreached,
+            ..Validator::default()
+        };
         let net = v.check(&model);
         if v.problems.is_empty() {
             if let Some(mut net) = net {
@@ -198,6 +212,8 @@ impl Network {
 #[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,
+    /// Demand that no route reaches is not a problem (coalition models).
+    allow_unreached: bool,
 }
 
 /// Largest magnitude any quantity or amount of money may have: beyond it HiGHS treats a number as
@@ -1200,7 +1216,7 @@ impl Validator {
             }
         }
         for (i, d) in m.demand.iter().enumerate() {
-            if !demand_live[i] && d.demand > 0.0 {
+            if !demand_live[i] && d.demand > 0.0 && !self.allow_unreached {
                 self.push(
                     format!("demand[{i}]"),
                     Some(&d.id),

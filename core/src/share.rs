@@ -462,7 +462,7 @@ pub fn solve_joint(
             min_max: false,
         });
     }
-    let net2 = Network::new(model)?;
+    let net2 = Network::new_allowing_unreached_demand(model)?;
     let scenarios2 = ScenarioSet::explicit(&net2);
     Ok((
         solve_siting(&net2, &scenarios2, settings, control)?,
@@ -477,7 +477,7 @@ fn coalition_value(
     settings: &Settings,
 ) -> Result<JointOutcome, StockadeError> {
     let model = coalition_model(net, mask);
-    let sub = Network::new(model).map_err(|e| {
+    let sub = Network::new_allowing_unreached_demand(model).map_err(|e| {
         let who = names(net, mask).join(", ");
         StockadeError::Input(InputError {
             problems: e
@@ -817,7 +817,7 @@ pub fn share(
                 }),
                 shortfall_joint: shortfall_joint[i],
                 shortfall_alone: singles.get(&(1u64 << i)).map(|r| {
-                    let sub = Network::new(coalition_model(net, 1 << i));
+                    let sub = Network::new_allowing_unreached_demand(coalition_model(net, 1 << i));
                     sub.map(|sub| party_shortfall(&sub, r)[i])
                         .unwrap_or(f64::NAN)
                 }),

@@ -281,6 +281,28 @@ fn owner(id: &str) -> Option<&str> {
         .or_else(|| id.strip_prefix("need-"))
 }
 
+/// A party that can only be served through depots, and has none of its own: alone it is short
+/// of its whole demand in every scenario, v({A}) = 100 t x 1000 = 100,000 (its model has no
+/// route to its demand, which stand-alone analysis must accept). Jointly B's depot serves it, in
+/// the base scenario too (release is free here): v(N) is still 4200 (450 t at B).
+#[test]
+fn a_party_unreachable_alone_pays_its_whole_shortfall() {
+    let mut v = fixture();
+    v["depots"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|d| d["id"] != "depot-A");
+    v["routes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["from"] != "depot-A" && !(r["from"] == "market" && r["to"] == "need-A"));
+    let r = run(&v, Rule::Shapley);
+    let alone = r.coalitions.iter().find(|c| c.mask == 1).unwrap();
+    assert!(close(alone.cost.unwrap(), 100_000.0), "{alone:?}");
+    assert!(close(r.joint.cost.unwrap(), 4200.0));
+    assert!(close(r.parties[0].shortfall_alone.unwrap(), 1.0));
+}
+
 fn problems(v: &Value) -> Vec<String> {
     stockade::validate(&model(v))
         .into_iter()

@@ -460,7 +460,7 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
             .collect();
         let _ = writeln!(s, "   stock at {depot:<12} ({owner}) {}", items.join(", "));
     }
-    if j.releases.is_empty() {
+    if j.releases.is_empty() && j.cost.is_some() {
         let _ = writeln!(
             s,
             "   cross-party draws    none: each party's crises are met from its own depots"
@@ -497,9 +497,7 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
             (Some(v), Some(f)) => format!("{} ({:.0}%)", money(v, cur), 100.0 * f),
             _ => "-".into(),
         };
-        let alone_short = p
-            .shortfall_alone
-            .map_or("-".into(), |f| format!("{:.2}%", 100.0 * f));
+        let pct = |x: Option<f64>| x.map_or("-".to_string(), |f| format!("{:.2}%", 100.0 * f));
         let _ = writeln!(
             s,
             "   {:<8} {:>12.1} {:>14} {:>14} {:>20} {:>22}",
@@ -508,17 +506,17 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
             opt(p.stand_alone),
             opt(p.allocated),
             saves,
-            format!("{alone_short} > {:.2}%", 100.0 * p.shortfall_joint)
+            format!("{} > {}", pct(p.shortfall_alone), pct(p.shortfall_joint))
         );
     }
     for p in &r.parties {
-        if let Some(alone) = p.shortfall_alone {
-            if p.shortfall_joint > alone + 1e-6 {
+        if let (Some(alone), Some(joint)) = (p.shortfall_alone, p.shortfall_joint) {
+            if joint > alone + 1e-6 {
                 let _ = writeln!(
                     s,
                     "   ! {} is short more in the joint plan ({:.2}% of its demand, {:.2}% alone): the deal pays it in money, not in security",
                     p.id,
-                    100.0 * p.shortfall_joint,
+                    100.0 * joint,
                     100.0 * alone
                 );
             }

@@ -199,8 +199,8 @@ pub struct PartyShare {
     pub savings: Option<f64>,
     /// Savings as a share of the stand-alone cost.
     pub savings_share: Option<f64>,
-    /// Expected shortfall fraction of its demand in the joint plan.
-    pub shortfall_joint: f64,
+    /// Expected shortfall fraction of its demand in the joint plan (none without a joint plan).
+    pub shortfall_joint: Option<f64>,
     /// Expected shortfall fraction of its demand planning alone.
     pub shortfall_alone: Option<f64>,
 }
@@ -683,9 +683,16 @@ pub fn share(
         ));
     }
     if !missing.is_empty() {
+        let shown = 6;
+        let more = if missing.len() > shown {
+            format!(" and {} more", missing.len() - shown)
+        } else {
+            String::new()
+        };
         notes.push(format!(
-            "no value for coalition(s) {}: the allocations that need them are not computed",
-            missing.join(", ")
+            "no value for {} coalition(s): {}{more}; the allocations that need them are not computed (every coalition is in `coalitions` of --json)",
+            missing.len(),
+            missing[..missing.len().min(shown)].join(", ")
         ));
     }
 
@@ -815,12 +822,16 @@ pub fn share(
                         0.0
                     }
                 }),
-                shortfall_joint: shortfall_joint[i],
-                shortfall_alone: singles.get(&(1u64 << i)).map(|r| {
-                    let sub = Network::new_allowing_unreached_demand(coalition_model(net, 1 << i));
-                    sub.map(|sub| party_shortfall(&sub, r)[i])
-                        .unwrap_or(f64::NAN)
-                }),
+                shortfall_joint: joint_result.has_solution.then_some(shortfall_joint[i]),
+                shortfall_alone: singles
+                    .get(&(1u64 << i))
+                    .filter(|r| r.has_solution)
+                    .map(|r| {
+                        let sub =
+                            Network::new_allowing_unreached_demand(coalition_model(net, 1 << i));
+                        sub.map(|sub| party_shortfall(&sub, r)[i])
+                            .unwrap_or(f64::NAN)
+                    }),
             }
         })
         .collect();

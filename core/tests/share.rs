@@ -303,6 +303,37 @@ fn a_party_unreachable_alone_pays_its_whole_shortfall() {
     assert!(close(r.parties[0].shortfall_alone.unwrap(), 1.0));
 }
 
+/// A time limit no solve can meet: every status says so, the divisions that need missing values
+/// are left out with a note, and nothing panics.
+#[test]
+fn a_time_limit_is_reported_not_hidden() {
+    let net = Network::new(model(&fixture())).unwrap();
+    let settings = ShareSettings {
+        solver: Settings {
+            time_limit_s: Some(0.0),
+            ..Settings::default()
+        },
+        workers: Some(1),
+        ..ShareSettings::default()
+    };
+    let r = share(&net, &settings, &|_, _| {}).unwrap();
+    assert_eq!(r.joint.status, Status::TimeLimit);
+    assert!(r.joint.cost.is_none() && r.cooperation_gain.is_none());
+    assert!(r.core.is_none());
+    assert!(r.allocations.is_empty());
+    assert!(r.coalitions.iter().all(|c| c.status == Status::TimeLimit));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.starts_with("no value for 7 coalition(s)")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r.parties.iter().all(|p| p.shortfall_joint.is_none()));
+    let text = stockade::report::render_share(&r);
+    assert!(text.contains("1. THE JOINT PLAN (time_limit)"), "{text}");
+}
+
 fn problems(v: &Value) -> Vec<String> {
     stockade::validate(&model(v))
         .into_iter()

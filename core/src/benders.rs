@@ -59,6 +59,12 @@ pub fn unsupported(net: &Network, scenarios: &ScenarioSet) -> Option<String> {
                 .into(),
         );
     }
+    if m.agreement.as_ref().is_some_and(|a| a.fairness.is_some()) {
+        return Some(
+            "the agreement's fairness rule bounds expected shortfall over all scenarios at once"
+                .into(),
+        );
+    }
     if scenarios.cases.is_empty() {
         return Some("the model has no scenario".into());
     }
@@ -185,6 +191,7 @@ const DECOMPOSITION_OPTIONS: BuildOptions<'static> = BuildOptions {
     contingencies: &[],
     evaluation: false,
     recourse_columns: true,
+    min_max_phase_one: false,
 };
 
 impl Template {

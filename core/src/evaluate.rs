@@ -313,6 +313,9 @@ fn close_idle_routes(problem: &mut SitingProblem<'_>, net: &Network) {
 }
 
 fn idle_route(problem: &SitingProblem<'_>, net: &Network, e: usize) -> bool {
+    if !net.release_allowed(e) {
+        return true;
+    }
     match net.route_from[e] {
         crate::network::NodeRef::Site(s) => problem.mip.col_upper[problem.modules_col(s).0] <= 0.0,
         _ => false,

@@ -20,6 +20,7 @@
 pub mod benders;
 pub mod error;
 pub mod evaluate;
+pub mod game;
 mod highs;
 pub use highs::{LpOutcome, LpSession};
 pub mod import;
@@ -31,6 +32,7 @@ pub mod report;
 pub mod result;
 pub mod saa;
 pub mod scenario;
+pub mod share;
 pub mod siting;
 pub mod solver;
 

@@ -43,12 +43,30 @@ pub struct Network {
     pub demand_penalty: Vec<Option<f64>>,
     /// Materials each depot can hold (indices into `model.materials`), sorted.
     pub depot_materials: Vec<Vec<usize>>,
+    /// Party (index into `model.parties`) owning each depot; all `None` without parties.
+    pub depot_party: Vec<Option<usize>>,
+    /// Party (index into `model.parties`) of each demand node; all `None` without parties.
+    pub demand_party: Vec<Option<usize>>,
 }
 
 impl Network {
     /// Validates `model`, reporting every problem at once.
     pub fn new(model: Model) -> Result<Network, InputError> {
-        let mut v = Validator::default();
+        Network::validate(model, false)
+    }
+
+    /// [`Network::new`] for a model that may leave demand without any route to it: the model a
+    /// coalition plans with alone, when its demand was served only through other parties'
+    /// depots. Such demand falls short in full (or makes the model infeasible when it is hard).
+    pub fn new_allowing_unreached_demand(model: Model) -> Result<Network, InputError> {
+        Network::validate(model, true)
+    }
+
+    fn validate(model: Model, allow_unreached: bool) -> Result<Network, InputError> {
+        let mut v = Validator {
+            allow_unreached,
+            ..Validator::default()
+        };
         let net = v.check(&model);
         if v.problems.is_empty() {
             if let Some(mut net) = net {
@@ -132,6 +150,53 @@ impl Network {
         Some(haversine_km(p.0, p.1, q.0, q.1))
     }
 
+    /// The allowances of the agreement that cover route `e` when it releases from one party's
+    /// depot to another party's demand (indices into `agreement.allowances`).
+    pub fn allowances_over(&self, e: usize) -> Vec<usize> {
+        let (Some(owner), Some(drawer)) = self.release_parties(e) else {
+            return Vec::new();
+        };
+        let m = &self.model;
+        let material = &m.materials[self.route_material[e]].id;
+        m.agreement.as_ref().map_or(Vec::new(), |a| {
+            a.allowances
+                .iter()
+                .enumerate()
+                .filter(|(_, al)| {
+                    al.from == m.parties[owner].id
+                        && al.to == m.parties[drawer].id
+                        && al.material.as_ref().is_none_or(|x| x == material)
+                })
+                .map(|(k, _)| k)
+                .collect()
+        })
+    }
+
+    /// (depot owner, demand party) of route `e` when it releases from a depot to a demand node.
+    pub fn release_parties(&self, e: usize) -> (Option<usize>, Option<usize>) {
+        match (self.route_from[e], self.route_to[e]) {
+            (NodeRef::Depot(l), NodeRef::Demand(d)) => (self.depot_party[l], self.demand_party[d]),
+            _ => (None, None),
+        }
+    }
+
+    /// Whether the sharing agreement lets route `e` carry anything: always, except a release
+    /// from one party's depot to another party's demand under a `national` agreement without an
+    /// allowance for the pair.
+    pub fn release_allowed(&self, e: usize) -> bool {
+        let national = self
+            .model
+            .agreement
+            .as_ref()
+            .is_some_and(|a| a.sharing == crate::model::Sharing::National);
+        match self.release_parties(e) {
+            (Some(owner), Some(drawer)) if owner != drawer && national => {
+                !self.allowances_over(e).is_empty()
+            }
+            _ => true,
+        }
+    }
+
     /// Total demand of a material, t/yr.
     pub fn material_demand(&self, m: usize) -> f64 {
         let id = &self.model.materials[m].id;
@@ -147,11 +212,17 @@ impl Network {
 #[derive(Default)]
 struct Validator {
     problems: Vec<Problem>,
+    /// Demand that no route reaches is not a problem (coalition models).
+    allow_unreached: bool,
 }
 
 /// Largest magnitude any quantity or amount of money may have: beyond it HiGHS treats a number as
 /// infinite, and no real plan comes near it.
 const MAX_MAGNITUDE: f64 = 1e15;
+
+/// Most parties a model may list: the cost-sharing analysis solves 2^n - 1 coalition models
+/// (exact Shapley up to 12 parties, sampling beyond).
+pub const MAX_PARTIES: usize = 24;
 
 /// A number as a person would write it: `-5`, `1.3`, `1e300`, `NaN`.
 fn num(x: f64) -> String {
@@ -685,6 +756,7 @@ impl Validator {
             }
         }
         self.policies(m, &countries);
+        let (depot_party, demand_party) = self.parties(m, &countries, &material_by_id);
         self.reachability(m, &route_from, &route_to, &route_material, &material_by_id);
 
         for (i, d) in m.demand.iter().enumerate() {
@@ -731,7 +803,193 @@ impl Validator {
                 .into_iter()
                 .map(|s| s.into_iter().collect())
                 .collect(),
+            depot_party,
+            demand_party,
         })
+    }
+
+    /// Parties, the agreement, and the party of every depot and demand node.
+    fn parties(
+        &mut self,
+        m: &Model,
+        countries: &HashSet<&str>,
+        material_by_id: &HashMap<String, usize>,
+    ) -> (Vec<Option<usize>>, Vec<Option<usize>>) {
+        let mut party_by_id: HashMap<&str, usize> = HashMap::new();
+        let mut seen = HashSet::new();
+        // Country code -> (party index, where it was claimed).
+        let mut country_party: HashMap<&str, (usize, String)> = HashMap::new();
+        for (i, p) in m.parties.iter().enumerate() {
+            self.id(format!("parties[{i}].id"), &p.id, &mut seen, "party");
+            party_by_id.entry(p.id.as_str()).or_insert(i);
+            for (k, c) in p.countries.iter().enumerate() {
+                let path = format!("parties[{i}].countries[{k}]");
+                if !countries.contains(c.as_str()) {
+                    self.push(
+                        path,
+                        Some(&p.id),
+                        format!("unknown country `{c}` (not in `countries`)"),
+                    );
+                    continue;
+                }
+                match country_party.get(c.as_str()) {
+                    Some((j, at)) if *j != i => {
+                        let other = &m.parties[*j].id;
+                        self.push(
+                            path,
+                            Some(&p.id),
+                            format!("country `{c}` is already claimed by party `{other}` ({at})"),
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        country_party.insert(c.as_str(), (i, path));
+                    }
+                }
+            }
+        }
+        if m.parties.len() > MAX_PARTIES {
+            self.push(
+                "parties",
+                None,
+                format!(
+                    "at most {MAX_PARTIES} parties (2^n - 1 coalitions are solved), got {}",
+                    m.parties.len()
+                ),
+            );
+        }
+        for (i, c) in m.countries.iter().enumerate() {
+            let Some(pid) = &c.party else { continue };
+            let path = format!("countries[{i}].party");
+            match party_by_id.get(pid.as_str()) {
+                None => self.push(
+                    path,
+                    Some(&c.code),
+                    format!("unknown party `{pid}` (not in `parties`)"),
+                ),
+                Some(j) => match country_party.get(c.code.as_str()) {
+                    Some((k, at)) if k != j => {
+                        let other = &m.parties[*k].id;
+                        self.push(
+                            path,
+                            Some(&c.code),
+                            format!("country `{}` names party `{pid}` but party `{other}` claims it ({at})", c.code),
+                        );
+                    }
+                    Some(_) => {}
+                    None => {
+                        country_party.insert(c.code.as_str(), (*j, path));
+                    }
+                },
+            }
+        }
+        let resolve = |this: &mut Self,
+                       path: String,
+                       id: &str,
+                       own: &Option<String>,
+                       country: &str|
+         -> Option<usize> {
+            if let Some(pid) = own {
+                let found = party_by_id.get(pid.as_str()).copied();
+                if found.is_none() {
+                    this.push(
+                        format!("{path}.party"),
+                        Some(id),
+                        format!("unknown party `{pid}` (not in `parties`)"),
+                    );
+                }
+                return found;
+            }
+            let found = country_party.get(country).map(|(j, _)| *j);
+            if found.is_none() && !m.parties.is_empty() {
+                this.push(
+                    format!("{path}.party"),
+                    Some(id),
+                    format!("belongs to no party: with `parties` listed every depot and demand node needs one (set `party`, or list its country `{country}` under a party)"),
+                );
+            }
+            found
+        };
+        let depot_party: Vec<Option<usize>> = m
+            .depots
+            .iter()
+            .enumerate()
+            .map(|(i, d)| resolve(self, format!("depots[{i}]"), &d.id, &d.party, &d.country))
+            .collect();
+        let demand_party: Vec<Option<usize>> = m
+            .demand
+            .iter()
+            .enumerate()
+            .map(|(i, d)| resolve(self, format!("demand[{i}]"), &d.id, &d.party, &d.country))
+            .collect();
+        let Some(a) = &m.agreement else {
+            return (depot_party, demand_party);
+        };
+        if m.parties.is_empty() {
+            self.push(
+                "agreement",
+                None,
+                "an agreement needs `parties` to bind".to_string(),
+            );
+        }
+        let mut pairs = HashSet::new();
+        for (i, al) in a.allowances.iter().enumerate() {
+            let p = format!("agreement.allowances[{i}]");
+            let entity = format!("{}->{}", al.from, al.to);
+            for (field, pid) in [("from", &al.from), ("to", &al.to)] {
+                if !party_by_id.contains_key(pid.as_str()) {
+                    self.push(
+                        format!("{p}.{field}"),
+                        Some(&entity),
+                        format!("unknown party `{pid}` (not in `parties`)"),
+                    );
+                }
+            }
+            if al.from == al.to {
+                self.push(
+                    format!("{p}.to"),
+                    Some(&entity),
+                    "a party always draws on its own depots; an allowance joins two different parties".to_string(),
+                );
+            }
+            if let Some(mat) = &al.material {
+                if !material_by_id.contains_key(mat) {
+                    self.push(
+                        format!("{p}.material"),
+                        Some(&entity),
+                        format!("unknown material `{mat}`"),
+                    );
+                }
+            }
+            if !pairs.insert((&al.from, &al.to, &al.material)) {
+                self.push(
+                    p.clone(),
+                    Some(&entity),
+                    "duplicate allowance for this pair and material".to_string(),
+                );
+            }
+            match (al.max_tonnes, al.max_fraction) {
+                (None, None) => self.push(
+                    p.clone(),
+                    Some(&entity),
+                    "give max_tonnes, max_fraction or both".to_string(),
+                ),
+                (t, f) => {
+                    if let Some(t) = t {
+                        self.nonneg(format!("{p}.max_tonnes"), &entity, t);
+                    }
+                    if let Some(f) = f {
+                        self.share(format!("{p}.max_fraction"), Some(&entity), f);
+                    }
+                }
+            }
+        }
+        if let Some(f) = &a.fairness {
+            if let Some(x) = f.max_shortfall_fraction {
+                self.share("agreement.fairness.max_shortfall_fraction".into(), None, x);
+            }
+        }
+        (depot_party, demand_party)
     }
 
     fn hazards(
@@ -958,7 +1216,7 @@ impl Validator {
             }
         }
         for (i, d) in m.demand.iter().enumerate() {
-            if !demand_live[i] && d.demand > 0.0 {
+            if !demand_live[i] && d.demand > 0.0 && !self.allow_unreached {
                 self.push(
                     format!("demand[{i}]"),
                     Some(&d.id),

@@ -87,6 +87,8 @@ pub struct SitingProblem<'a> {
     recourse_columns: bool,
     /// Columns of the first stage: every column before the first scenario's.
     first_stage_cols: usize,
+    /// The largest expected shortfall fraction across parties (min-max fairness).
+    max_party_shortfall: Option<Col>,
 }
 
 /// How to build the problem.
@@ -103,6 +105,9 @@ pub struct BuildOptions<'c> {
     /// Every demand node gets a shortfall column in every scenario; hard demand's is fixed at 0.
     /// Benders relaxes those bounds to measure how far a first stage is from feasible.
     pub recourse_columns: bool,
+    /// First phase of min-max fairness: the objective is the largest expected shortfall
+    /// fraction across parties alone (every cost set to zero).
+    pub min_max_phase_one: bool,
 }
 
 /// Rows and columns of one scenario whose coefficients or bounds depend on availability.
@@ -140,6 +145,7 @@ impl<'a> SitingProblem<'a> {
             evaluation: options.evaluation,
             recourse_columns: options.recourse_columns,
             first_stage_cols: 0,
+            max_party_shortfall: None,
             elastic_cost: Vec::new(),
             open: Vec::new(),
             modules: Vec::new(),
@@ -186,6 +192,23 @@ impl<'a> SitingProblem<'a> {
         }
         if let Some(b) = pol.budget {
             p.add_budget(b);
+        }
+        if let Some(f) = net
+            .model
+            .agreement
+            .as_ref()
+            .and_then(|a| a.fairness.as_ref())
+        {
+            if !options.evaluation {
+                p.add_fairness(f.max_shortfall_fraction, f.min_max);
+            }
+        }
+        if options.min_max_phase_one {
+            if let Some(z) = p.max_party_shortfall {
+                p.mip.col_cost.iter_mut().for_each(|c| *c = 0.0);
+                p.mip.offset = 0.0;
+                p.mip.col_cost[z.0] = 1.0;
+            }
         }
         if elastic {
             p.mip.col_cost.iter_mut().for_each(|c| *c = 0.0);
@@ -472,10 +495,115 @@ impl<'a> SitingProblem<'a> {
                 }
             }
         }
+        self.add_sharing(case, first_col);
         if !contingency {
             self.loss.push(loss);
         }
         handles
+    }
+
+    /// The sharing agreement in one scenario whose route `e` is column `first_flow + e`:
+    /// releases the agreement forbids are fixed at zero; each allowance caps the releases of its
+    /// pair in tonnes (`max_tonnes`) and as a share of the releasing party's stock of each
+    /// material (`max_fraction`).
+    fn add_sharing(&mut self, case: &ScenarioCase, first_flow: usize) {
+        let net = self.net;
+        let m = &net.model;
+        let Some(agreement) = m.agreement.as_ref().filter(|_| !m.parties.is_empty()) else {
+            return;
+        };
+        let n_routes = self.routes();
+        let mut covered: Vec<Vec<usize>> = vec![Vec::new(); agreement.allowances.len()];
+        for e in 0..n_routes {
+            if !net.release_allowed(e) {
+                self.mip.col_upper[first_flow + e] = 0.0;
+                continue;
+            }
+            for k in net.allowances_over(e) {
+                covered[k].push(e);
+            }
+        }
+        let fam_t = self.mip.family("sharing_tonnes");
+        let fam_f = self.mip.family("sharing_fraction");
+        for (k, al) in agreement.allowances.iter().enumerate() {
+            let routes = &covered[k];
+            if routes.is_empty() {
+                continue;
+            }
+            if let Some(t) = al.max_tonnes {
+                let terms: Vec<(Col, f64)> =
+                    routes.iter().map(|e| (Col(first_flow + e), 1.0)).collect();
+                self.mip.add_row(fam_t, f64::NEG_INFINITY, t, terms);
+            }
+            let Some(f) = al.max_fraction else { continue };
+            let materials: BTreeSet<usize> =
+                routes.iter().map(|e| net.route_material[*e]).collect();
+            for mat in materials {
+                let mut terms: Vec<(Col, f64)> = routes
+                    .iter()
+                    .filter(|e| net.route_material[**e] == mat)
+                    .map(|e| (Col(first_flow + e), 1.0))
+                    .collect();
+                for (l, cols) in self.stock.iter().enumerate() {
+                    let owner = net.depot_party[l].map(|i| m.parties[i].id.as_str());
+                    if owner != Some(al.from.as_str()) {
+                        continue;
+                    }
+                    // What the depot can give in this scenario bounds the allowance too.
+                    for (mm, col) in cols {
+                        if *mm == mat {
+                            terms.push((*col, -f * case.depot[l]));
+                        }
+                    }
+                }
+                self.mip.add_row(fam_f, f64::NEG_INFINITY, 0.0, terms);
+            }
+        }
+    }
+
+    /// Fairness across parties: each party's expected shortfall fraction at most `bound`, and
+    /// with `min_max` a column `z` above every party's fraction (the largest one).
+    fn add_fairness(&mut self, bound: Option<f64>, min_max: bool) {
+        let net = self.net;
+        let m = &net.model;
+        if m.parties.is_empty() || (bound.is_none() && !min_max) {
+            return;
+        }
+        let n_demand = m.demand.len();
+        let z = min_max.then(|| self.mip.add_col(0.0, 0.0, 1.0, false));
+        let fam_b = self.mip.family("fairness_bound");
+        let fam_z = self.mip.family("fairness_min_max");
+        for party in 0..m.parties.len() {
+            let members: Vec<usize> = (0..n_demand)
+                .filter(|d| net.demand_party[*d] == Some(party))
+                .collect();
+            let total: f64 = members.iter().map(|d| m.demand[*d].demand).sum();
+            if total <= 0.0 {
+                continue;
+            }
+            let mut terms: Vec<(Col, f64)> = Vec::new();
+            for (w, case) in self.scenarios.cases.iter().enumerate() {
+                for d in &members {
+                    if let Some(u) = self.shortfall[w * n_demand + d] {
+                        terms.push((u, case.probability));
+                    }
+                }
+            }
+            if let Some(b) = bound {
+                self.mip
+                    .add_row(fam_b, f64::NEG_INFINITY, b * total, terms.clone());
+            }
+            if let Some(z) = z {
+                terms.push((z, -total));
+                self.mip.add_row(fam_z, f64::NEG_INFINITY, 0.0, terms);
+            }
+        }
+        self.max_party_shortfall = z;
+    }
+
+    /// The largest expected shortfall fraction across parties (min-max fairness only).
+    pub fn max_party_shortfall_col(&self) -> Option<Col> {
+        self.max_party_shortfall
     }
 
     /// Coefficient of `modules x chosen` of site `s`'s hardening option `k` in the capacity row:

@@ -30,6 +30,8 @@ pub enum JobKind {
     Solve,
     /// A fixed plan over scenarios (`stockade evaluate`).
     Evaluate,
+    /// Joint stockpile and cost sharing across the model's parties (`stockade share`).
+    Share,
 }
 
 impl JobKind {
@@ -38,11 +40,12 @@ impl JobKind {
         match self {
             JobKind::Solve => "solve",
             JobKind::Evaluate => "evaluate",
+            JobKind::Share => "share",
         }
     }
 
     /// Every kind, for error messages.
-    pub const ALL: [JobKind; 2] = [JobKind::Solve, JobKind::Evaluate];
+    pub const ALL: [JobKind; 3] = [JobKind::Solve, JobKind::Evaluate, JobKind::Share];
 
     /// Parses a stored name.
     pub fn parse(name: &str) -> Option<JobKind> {
@@ -161,6 +164,26 @@ pub fn run_analysis(
                 },
                 interrupted: evaluation.cancelled,
                 objective: Some(evaluation.expected_cost),
+            })
+        }
+        JobKind::Share => {
+            let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
+            let settings = stockade::share::ShareSettings {
+                solver: input.settings.clone(),
+                ..stockade::share::ShareSettings::default()
+            };
+            // Progress counts coalition models (reported as `scenarios_done`/`_total`).
+            let report = {
+                let _span = info_span!("share", parties = net.model.parties.len()).entered();
+                stockade::share::share(&net, &settings, scenario_progress)?
+            };
+            let value = serde_json::to_value(&report)
+                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
+            Ok(AnalysisOutput {
+                result: value,
+                solver_status: report.joint.status.as_str().to_string(),
+                interrupted: false,
+                objective: report.joint.cost,
             })
         }
         JobKind::Solve => {
@@ -612,7 +635,10 @@ async fn run_job_inner(engine: &Arc<Engine>, id: &str) -> Result<(), StoreError>
 /// Analyses that run to the end once started (no interrupt hook): a cancel marks them
 /// `cancelled` at the end, result kept.
 fn kind_is_uninterruptible(kind: &str) -> bool {
-    JobKind::parse(kind) == Some(JobKind::Evaluate)
+    matches!(
+        JobKind::parse(kind),
+        Some(JobKind::Evaluate | JobKind::Share)
+    )
 }
 
 /// Scenario progress: kept as the job's latest and sent to live subscribers at most every

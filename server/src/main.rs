@@ -103,6 +103,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Joint stockpiles across the model's parties and fair cost sharing: the joint plan under
+    /// the agreement, every coalition's stand-alone cost, the Shapley value, the nucleolus, the
+    /// core check and the cooperation gain.
+    Share {
+        /// Model file (with `parties`), or - to read stdin.
+        model: String,
+        /// Headline division of the joint cost (every division is shown).
+        #[arg(long, value_enum, default_value = "shapley")]
+        rule: ShareRule,
+        /// Print the JSON result instead of the briefing.
+        #[arg(long)]
+        json: bool,
+        /// Time limit in seconds for each coalition solve.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap (default from the library's Settings).
+        #[arg(long)]
+        gap: Option<f64>,
+        /// Coalition models solved at once (default: one per core); each HiGHS solve then runs
+        /// on one thread.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Random orders for the sampled Shapley value (more than 12 parties).
+        #[arg(long)]
+        orders: Option<usize>,
+        /// Seed of the sampled orders.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Check MODEL: exit 0 when valid, 1 with every problem listed otherwise.
     Validate {
         /// Model file, or - to read stdin.
@@ -121,6 +150,30 @@ enum Command {
     /// Manage the REST service's API keys.
     #[command(subcommand)]
     Keys(stockade_server::serve::KeysCommand),
+}
+
+/// Division rules of `stockade share`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ShareRule {
+    /// In proportion to demand.
+    Proportional,
+    /// In proportion to the expected shortfall the joint plan avoids.
+    Avoided,
+    /// The Shapley value.
+    Shapley,
+    /// The nucleolus.
+    Nucleolus,
+}
+
+impl From<ShareRule> for stockade::share::Rule {
+    fn from(r: ShareRule) -> Self {
+        match r {
+            ShareRule::Proportional => Self::Proportional,
+            ShareRule::Avoided => Self::Avoided,
+            ShareRule::Shapley => Self::Shapley,
+            ShareRule::Nucleolus => Self::Nucleolus,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -360,6 +413,50 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                     "{}",
                     stockade::report::render_evaluation(&evaluation, &net.model.currency)
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Share {
+            model,
+            rule,
+            json,
+            time_limit,
+            gap,
+            threads,
+            orders,
+            seed,
+        } => {
+            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
+            let defaults = stockade::share::ShareSettings::default();
+            let solver = Settings {
+                time_limit_s: time_limit.or(defaults.solver.time_limit_s),
+                mip_gap: gap.unwrap_or(defaults.solver.mip_gap),
+                threads: Some(1),
+                ..defaults.solver.clone()
+            };
+            let settings = stockade::share::ShareSettings {
+                solver,
+                rule: rule.into(),
+                workers: threads.or(defaults.workers),
+                shapley_orders: orders.unwrap_or(defaults.shapley_orders),
+                seed: seed.unwrap_or(defaults.seed),
+            };
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} coalition models {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = stockade::share::share(&net, &settings, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", stockade::report::render_share(&report));
             }
             Ok(ExitCode::SUCCESS)
         }

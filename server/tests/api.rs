@@ -900,3 +900,52 @@ async fn an_evaluate_job_matches_the_cli() {
     assert!(close(cli["expected_cost"].as_f64().unwrap(), expected));
     assert_eq!(cli["total"], result.body["total"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_job_divides_the_hand_computed_instance() {
+    let server = sqlite_server(config()).await;
+    let state = &server.state;
+    let planner = key(state, "acme", Role::Planner).await;
+    let model: Value =
+        serde_json::from_str(include_str!("../../core/tests/fixtures/three-allies.json")).unwrap();
+    let stray = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "share", "model": model, "scenarios": 3}),
+    )
+    .await;
+    assert_eq!(stray.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "share", "model": model, "settings": {"threads": 1}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.body["kind"], "share");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let done = wait_for(state, &planner, &id, Duration::from_secs(60), is_final).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let result = get(state, &format!("/v1/jobs/{id}/result"), &planner).await;
+    // Hand-computed in core/tests/share.rs: v(N) = 4200, Shapley (725, 1650, 1825).
+    assert!(close(
+        result.body["joint"]["cost"].as_f64().unwrap(),
+        4200.0
+    ));
+    let shapley = result.body["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rule"] == "shapley")
+        .unwrap();
+    for (got, want) in shapley["cost"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip([725.0, 1650.0, 1825.0])
+    {
+        assert!(close(got.as_f64().unwrap(), want), "{shapley}");
+    }
+}

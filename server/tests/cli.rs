@@ -1,5 +1,7 @@
 //! The command line end to end: exit codes, field-naming errors, the import | solve pipe.
 
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -260,6 +262,120 @@ fn survivability_and_sampling_from_the_command_line() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("--saa"));
+}
+
+#[test]
+fn share_briefs_the_allied_example_and_its_json_holds_together() {
+    let out = stockade(
+        &["share", "models/allied-stockpile.json", "--threads", "2"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    for heading in [
+        "JOINT STOCKPILE BRIEFING",
+        "1. THE JOINT PLAN (optimal)",
+        "2. WHAT EACH PARTY PAYS (headline division: shapley)",
+        "3. THE DIVISIONS SIDE BY SIDE",
+        "4. IS THERE A STABLE DEAL? (the core)",
+        "5. WHAT COOPERATION IS WORTH",
+    ] {
+        assert!(report.contains(heading), "{heading}\n{report}");
+    }
+    let out = stockade(
+        &[
+            "share",
+            "models/allied-stockpile.json",
+            "--rule",
+            "nucleolus",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(r["rule"], "nucleolus");
+    let parties = r["parties"].as_array().unwrap();
+    assert_eq!(parties.len(), 4);
+    let coalitions = r["coalitions"].as_array().unwrap();
+    assert_eq!(coalitions.len(), 15);
+    assert!(coalitions.iter().all(|c| c["status"] == "optimal"));
+    let joint = r["joint"]["cost"].as_f64().unwrap();
+    let tol = 1e-6 * joint;
+    // Every division divides the joint cost.
+    for a in r["allocations"].as_array().unwrap() {
+        let sum: f64 = a["cost"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .sum();
+        assert!(
+            (sum - joint).abs() <= tol,
+            "{}: {sum} vs {joint}",
+            a["rule"]
+        );
+    }
+    // The gain is the stand-alone total minus the joint cost, and each party's savings are its
+    // stand-alone cost minus its allocation.
+    let alone: f64 = parties
+        .iter()
+        .map(|p| p["stand_alone"].as_f64().unwrap())
+        .sum();
+    assert!((r["cooperation_gain"].as_f64().unwrap() - (alone - joint)).abs() <= tol);
+    for p in parties {
+        let s = p["stand_alone"].as_f64().unwrap() - p["allocated"].as_f64().unwrap();
+        assert!((p["savings"].as_f64().unwrap() - s).abs() <= tol);
+    }
+    // A non-empty core holds the nucleolus; the grand coalition is the joint plan.
+    if r["core"]["nonempty"] == true {
+        let nu = r["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["rule"] == "nucleolus")
+            .unwrap();
+        assert_eq!(nu["in_core"], true);
+    }
+    let grand = coalitions.iter().find(|c| c["mask"] == 15).unwrap();
+    assert_eq!(grand["cost"].as_f64().unwrap(), joint);
+    // The agreement's fairness bound holds in the joint plan.
+    for p in parties {
+        assert!(p["shortfall_joint"].as_f64().unwrap() <= 0.05 + 1e-6, "{p}");
+    }
+}
+
+#[test]
+fn share_refuses_bad_party_definitions_with_their_paths() {
+    let mut model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../models/allied-stockpile.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    model["parties"][1]["countries"] = serde_json::json!(["JP", "US"]);
+    model["depots"][2]["party"] = serde_json::json!("ROK");
+    let out = stockade(&["share", "-"], Some(&model.to_string()));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("parties[1].countries[1] (JP): country `US` is already claimed by party `US`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("depots[2].party (kr_komir): unknown party `ROK`"),
+        "{err}"
+    );
+    // A model without parties has nothing to share.
+    let out = stockade(&["share", "models/rare-earths.json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("parties"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `--method benders` from the command line reaches the stoch-cflp reference optimum at S = 200

@@ -211,8 +211,9 @@ pub struct JobRequest {
     /// The model (see `GET /v1/schema/model`).
     #[schema(value_type = Object)]
     pub model: Value,
-    /// Settings; every field optional. For `solve`, the library's `Settings` (time limit capped
-    /// by the server); for `evaluate`, `EvaluationSettings` (`threads`, `warm_start`).
+    /// Settings; every field optional. For `solve` and `share`, the library's `Settings` (time
+    /// limit capped by the server; for `share` it applies to each coalition solve); for
+    /// `evaluate`, `EvaluationSettings` (`threads`, `warm_start`).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub settings: Option<Value>,
@@ -710,7 +711,7 @@ pub async fn submit_job(
     let model = checked_model(&request.model, &state.config.limits, "model")?;
     let kind = request.kind;
     let input = match kind {
-        JobKind::Solve => {
+        JobKind::Solve | JobKind::Share => {
             for (field, given) in [
                 ("plan", request.plan.is_some()),
                 ("scenarios", request.scenarios.is_some()),

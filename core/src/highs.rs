@@ -111,7 +111,10 @@ fn scheduler_threads(requested: Option<u32>) -> Option<u32> {
 fn apply_settings(h: &Instance, settings: &Settings) -> Result<(), StockadeError> {
     h.set_bool("output_flag", settings.log)?;
     if settings.log {
-        h.set_bool("log_to_console", true)?;
+        // HiGHS's console is stdout, where `--json` output goes: its log goes to stderr instead,
+        // through its log file option.
+        h.set_bool("log_to_console", false)?;
+        h.set_string("log_file", "/dev/stderr")?;
     }
     if let Some(t) = settings.time_limit_s {
         h.set_double("time_limit", t.max(0.0))?;

@@ -949,3 +949,27 @@ async fn a_share_job_divides_the_hand_computed_instance() {
         assert!(close(got.as_f64().unwrap(), want), "{shapley}");
     }
 }
+
+/// `settings.method` reaches the library: Benders on cap41 gives the published optimum
+/// (DEV-OPTIMA.md) and says it ran; an unknown method is a 422 naming `settings.method`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_solution_method_is_a_setting() {
+    let server = sqlite_server(config()).await;
+    let state = &server.state;
+    let planner = key(state, "acme", Role::Planner).await;
+    let body = json!({"model": cap41(), "settings": {"method": "benders"}});
+    let r = post(state, "/v1/solve", &planner, &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["method"], "benders", "{}", r.text);
+    assert!(r.body["decomposition"]["cuts"].as_u64().unwrap() > 0);
+    assert!(close(r.body["objective"].as_f64().unwrap(), CAP41_OPTIMUM));
+
+    let body = json!({"model": cap41(), "settings": {"method": "dantzig"}});
+    let r = post(state, "/v1/solve", &planner, &body).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["details"][0]["path"], "settings.method",
+        "{}",
+        r.text
+    );
+}

@@ -442,6 +442,9 @@ pub struct LpOutcome {
     /// Row duals when solved: the change of the objective per unit increase of the row's active
     /// bound (<= 0 on an active upper bound of a minimisation).
     pub row_duals: Vec<f64>,
+    /// Reduced costs when solved: the change of the objective per unit increase of the column's
+    /// active bound.
+    pub col_duals: Vec<f64>,
 }
 
 impl LpSession {
@@ -544,6 +547,7 @@ impl LpSession {
                 objective: None,
                 values: Vec::new(),
                 row_duals: Vec::new(),
+                col_duals: Vec::new(),
             });
         }
         let mut values = vec![0.0; self.num_cols];
@@ -566,6 +570,7 @@ impl LpSession {
             objective: self.highs.info_double("objective_function_value"),
             values,
             row_duals: row_dual,
+            col_duals: col_dual,
         })
     }
 

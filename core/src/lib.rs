@@ -22,6 +22,7 @@ pub mod evaluate;
 mod highs;
 pub use highs::{LpOutcome, LpSession};
 pub mod import;
+pub mod interdiction;
 pub mod mip;
 pub mod model;
 pub mod network;

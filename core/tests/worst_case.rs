@@ -1,0 +1,362 @@
+//! Worst case against independent oracles: the k-interdiction MIP (a dual formulation) against
+//! brute-force enumeration of every loss set with the fixed-plan evaluation LPs (the primal, built
+//! by other code); a p-median special case against a direct nearest-site computation; robust
+//! siting and fortification against enumeration of every plan or protection set.
+
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+use stockade::evaluate::solve_cold;
+use stockade::interdiction::{worst_case, WorstCaseOptions};
+use stockade::model::Model;
+use stockade::plan::SiteDecision;
+use stockade::scenario::{intact, ScenarioSet};
+use stockade::{EvaluationSettings, Network, Plan, Settings, SolveControl, Status};
+
+fn network(v: Value) -> Network {
+    let model: Model = serde_json::from_value(v).expect("model json");
+    Network::new(model).expect("valid model")
+}
+
+fn targets(kinds: &[&str]) -> Vec<String> {
+    kinds.iter().map(|s| s.to_string()).collect()
+}
+
+/// Brute force: the largest second-stage cost over every loss of 1..=k target elements (and the
+/// intact network), each from the plan's evaluation LP.
+fn enumerate_worst(net: &Network, plan: &Plan, k: u32, kinds: &[String]) -> f64 {
+    let mut cases = ScenarioSet::contingencies(net, k, kinds);
+    cases.push(intact(net, "base", 1.0));
+    let p = 1.0 / cases.len() as f64;
+    cases.iter_mut().for_each(|c| c.probability = p);
+    let set = ScenarioSet { cases };
+    let eval = stockade::evaluate(net, plan, &set, &EvaluationSettings::default(), &|_, _| {})
+        .expect("evaluation");
+    assert!(eval.failed.is_empty(), "every loss LP solves");
+    eval.outcomes
+        .iter()
+        .map(|o| o.cost)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// A random two-tier chain: suppliers of ore -> processing sites (yield < 1) -> demand of oxide,
+/// plus a depot of oxide; some routes capacitated, some demand hard (no penalty).
+fn random_instance(seed: u64) -> (Network, Plan) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let ns = rng.gen_range(1..=3);
+    let np = rng.gen_range(1..=3);
+    let nd = rng.gen_range(1..=2);
+    let depot = rng.gen_bool(0.5);
+    let mut suppliers = Vec::new();
+    let mut sites = Vec::new();
+    let mut demand = Vec::new();
+    let mut routes = Vec::new();
+    let mut plan = Plan::default();
+    let round = |lo: f64, hi: f64, rng: &mut ChaCha8Rng| rng.gen_range(lo..hi).round();
+    for i in 0..ns {
+        suppliers.push(json!({"id": format!("s{i}"), "country": "X", "material": "ore",
+            "capacity": round(20.0, 100.0, &mut rng), "unit_cost": round(0.0, 5.0, &mut rng)}));
+    }
+    for i in 0..np {
+        let modules: u32 = rng.gen_range(0..=2);
+        let yield_ = [0.5, 0.8, 1.0][rng.gen_range(0..3)];
+        sites.push(json!({"id": format!("p{i}"), "country": "X", "input": "ore", "output": "oxide",
+            "yield": yield_,
+            "module_capacity": round(10.0, 40.0, &mut rng), "max_modules": 2,
+            "unit_cost": round(0.0, 5.0, &mut rng)}));
+        plan.sites.insert(
+            format!("p{i}"),
+            SiteDecision {
+                open: modules > 0,
+                modules,
+                hardening: None,
+            },
+        );
+    }
+    for j in 0..nd {
+        let mut d = json!({"id": format!("d{j}"), "country": "X", "material": "oxide",
+            "demand": round(20.0, 80.0, &mut rng)});
+        if rng.gen_bool(0.8) {
+            d["shortfall_penalty"] = json!(round(50.0, 200.0, &mut rng));
+        }
+        demand.push(d);
+    }
+    for i in 0..ns {
+        for p in 0..np {
+            let mut r = json!({"from": format!("s{i}"), "to": format!("p{p}"),
+                "unit_cost": round(0.0, 10.0, &mut rng)});
+            if rng.gen_bool(0.4) {
+                r["capacity"] = json!(round(10.0, 80.0, &mut rng));
+            }
+            routes.push(r);
+        }
+    }
+    for p in 0..np {
+        for j in 0..nd {
+            let mut r = json!({"from": format!("p{p}"), "to": format!("d{j}"),
+                "unit_cost": round(0.0, 10.0, &mut rng)});
+            if rng.gen_bool(0.3) {
+                r["capacity"] = json!(round(10.0, 80.0, &mut rng));
+            }
+            routes.push(r);
+        }
+    }
+    let mut depots = Vec::new();
+    if depot {
+        let stock = round(0.0, 30.0, &mut rng);
+        depots.push(json!({"id": "dep", "country": "X", "capacity": 100.0}));
+        for j in 0..nd {
+            routes.push(json!({"from": "dep", "to": format!("d{j}"), "unit_cost": 1.0}));
+        }
+        plan.depots.insert(
+            "dep".into(),
+            stockade::plan::DepotDecision {
+                open: true,
+                stock: [("oxide".to_string(), stock)].into_iter().collect(),
+            },
+        );
+    }
+    let net = network(json!({
+        "materials": [{"id": "ore"}, {"id": "oxide", "unit_price": 30.0}],
+        "countries": [{"code": "X"}],
+        "suppliers": suppliers, "sites": sites, "depots": depots, "demand": demand, "routes": routes
+    }));
+    (net, plan)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// The interdiction MIP's worst loss equals the largest cost over every loss set. Loss sets
+    /// of 3 are drawn from the nodes only, to keep enumeration small.
+    #[test]
+    fn interdiction_equals_enumeration(seed in any::<u64>(), k in 1u32..=3) {
+        let (net, plan) = random_instance(seed);
+        let kinds = if k == 3 {
+            targets(&["sites", "suppliers", "depots"])
+        } else {
+            targets(&["sites", "suppliers", "depots", "routes"])
+        };
+        let options = WorstCaseOptions { k, targets: kinds.clone(), single_points_of_failure: false };
+        let found = worst_case(&net, &plan, &options, &[], &Settings::default(), &SolveControl::default())
+            .expect("worst case");
+        prop_assert_eq!(found.status, Status::Optimal);
+        let oracle = enumerate_worst(&net, &plan, k, &kinds);
+        let tol = 1e-6 * oracle.abs().max(1.0);
+        prop_assert!((found.cost - oracle).abs() <= tol, "MIP worst {} vs enumeration {}", found.cost, oracle);
+        let mip = found.mip_value.expect("incumbent");
+        prop_assert!((mip - oracle).abs() <= tol, "MIP value {} vs enumeration {}", mip, oracle);
+        prop_assert!(found.lost.len() <= k as usize);
+    }
+}
+
+/// Single points of failure: every element lost alone, ranked, equals one cold LP per element.
+#[test]
+fn single_points_of_failure_match_cold_lps() {
+    let (net, plan) = random_instance(7);
+    let options = WorstCaseOptions {
+        k: 1,
+        ..WorstCaseOptions::default()
+    };
+    let found = worst_case(
+        &net,
+        &plan,
+        &options,
+        &[],
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .expect("worst case");
+    let spof = &found.single_points_of_failure;
+    assert!(!spof.is_empty());
+    for w in spof.windows(2) {
+        assert!(w[0].cost >= w[1].cost - 1e-9, "ranked by cost");
+    }
+    for s in spof {
+        let e = stockade::interdiction::candidate_elements(&net, &options.targets)
+            .unwrap()
+            .into_iter()
+            .find(|e| stockade::interdiction::ElementRef::of(&net, *e) == s.element)
+            .unwrap();
+        let (cold, ok) =
+            solve_cold(&net, &plan, &stockade::scenario::loss_case(&net, &[e])).unwrap();
+        assert!(ok);
+        assert!((cold.cost - s.cost).abs() <= 1e-6 * cold.cost.max(1.0));
+    }
+    // k = 1: the worst loss is the top of the ranking.
+    assert!((spof[0].cost - found.cost).abs() <= 1e-6 * found.cost.max(1.0));
+}
+
+/// p-median (exactly p = 3 of 5 sites, uncapacitated, no fixed costs): sites and customers on a
+/// line, cost per t = distance. Customers (position, weight):
+/// c0 (0, 10), c1 (2, 20), c2 (5, 15), c3 (9, 10), c4 (10, 25), c5 (14, 5).
+/// Candidate sites at 0, 3, 6, 10, 13. Losing an open site sends each of its customers to the
+/// nearest remaining open site: the worst such loss is computed directly below.
+#[test]
+fn p_median_loss_reassigns_to_nearest_open_site() {
+    let customers: [(f64, f64); 6] = [(0.0, 10.0), (2.0, 20.0), (5.0, 15.0), (9.0, 10.0), (10.0, 25.0), (14.0, 5.0)];
+    let sites: [f64; 5] = [0.0, 3.0, 6.0, 10.0, 13.0];
+    let total: f64 = customers.iter().map(|c| c.1).sum();
+    let model = json!({
+        "materials": [{"id": "m"}],
+        "countries": [{"code": "X"}],
+        "sites": sites.iter().enumerate().map(|(i, _)| json!({"id": format!("f{i}"), "country": "X",
+            "output": "m", "module_capacity": total, "max_modules": 1})).collect::<Vec<_>>(),
+        "demand": customers.iter().enumerate().map(|(j, c)| json!({"id": format!("c{j}"),
+            "country": "X", "material": "m", "demand": c.1, "shortfall_penalty": 1e4}))
+            .collect::<Vec<_>>(),
+        "routes": sites.iter().enumerate().flat_map(|(i, x)| customers.iter().enumerate()
+            .map(move |(j, c)| json!({"from": format!("f{i}"), "to": format!("c{j}"),
+                "unit_cost": (x - c.0).abs()}))).collect::<Vec<_>>(),
+        "policies": {"open_sites": {"min": 3, "max": 3}}
+    });
+    let net = network(model);
+    let solved = stockade::solve_siting(
+        &net,
+        &ScenarioSet::explicit(&net),
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .expect("p-median solve");
+    let plan = solved.plan.expect("plan");
+    let open: Vec<usize> = (0..sites.len())
+        .filter(|i| plan.sites[&format!("f{i}")].open)
+        .collect();
+    assert_eq!(open.len(), 3);
+    // Direct computation: assignment cost with a set of open sites.
+    let cost_with = |open: &[usize]| -> f64 {
+        customers
+            .iter()
+            .map(|(y, w)| {
+                w * open
+                    .iter()
+                    .map(|i| (sites[*i] - y).abs())
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .sum()
+    };
+    // The p-median optimum by enumeration of every 3 of 5 sites.
+    let mut best = f64::INFINITY;
+    for a in 0..5 {
+        for b in a + 1..5 {
+            for c in b + 1..5 {
+                best = best.min(cost_with(&[a, b, c]));
+            }
+        }
+    }
+    assert!((cost_with(&open) - best).abs() < 1e-6, "solve finds a p-median optimum");
+    let options = WorstCaseOptions {
+        k: 1,
+        targets: targets(&["sites"]),
+        single_points_of_failure: true,
+    };
+    let found = worst_case(
+        &net,
+        &plan,
+        &options,
+        &[],
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .expect("worst case");
+    let mut direct = Vec::new();
+    for lost in &open {
+        let rest: Vec<usize> = open.iter().copied().filter(|i| i != lost).collect();
+        direct.push((format!("f{lost}"), cost_with(&rest)));
+    }
+    let worst = direct.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
+    assert!((found.cost - worst).abs() < 1e-6, "{} vs {}", found.cost, worst);
+    assert!((found.base_cost - cost_with(&open)).abs() < 1e-6);
+    assert_eq!(found.shortfall_t, 0.0);
+    for (id, cost) in &direct {
+        let s = found
+            .single_points_of_failure
+            .iter()
+            .find(|s| &s.element.id == id)
+            .expect("every open site ranked");
+        assert!((s.cost - cost).abs() < 1e-6, "{id}: {} vs {cost}", s.cost);
+    }
+}
+
+/// Hard demand (no penalty) that a loss leaves unmet: the worst case is priced at the evaluation's
+/// hard penalty (10 x the largest penalty = 10 x 50 = 500 per t) and named in the notes.
+/// One site `a` (100 t) serves hard demand `h` (60 t, route cost 1) and penalised demand `p`
+/// (40 t, 50/t, route cost 1). Losing `a`: 60 x 500 + 40 x 50 = 32 000. Intact: 100 x 1 = 100.
+#[test]
+fn hard_demand_is_priced_and_reported() {
+    let net = network(json!({
+        "materials": [{"id": "m"}],
+        "countries": [{"code": "X"}],
+        "sites": [{"id": "a", "country": "X", "output": "m", "module_capacity": 100.0, "max_modules": 1}],
+        "demand": [
+            {"id": "h", "country": "X", "material": "m", "demand": 60.0},
+            {"id": "p", "country": "X", "material": "m", "demand": 40.0, "shortfall_penalty": 50.0}
+        ],
+        "routes": [{"from": "a", "to": "h", "unit_cost": 1.0}, {"from": "a", "to": "p", "unit_cost": 1.0}]
+    }));
+    let mut plan = Plan::default();
+    plan.sites.insert(
+        "a".into(),
+        SiteDecision {
+            open: true,
+            modules: 1,
+            hardening: None,
+        },
+    );
+    let found = worst_case(
+        &net,
+        &plan,
+        &WorstCaseOptions::default(),
+        &[],
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .expect("worst case");
+    assert_eq!(found.status, Status::Optimal);
+    assert!((found.cost - 32_000.0).abs() < 1e-6, "{}", found.cost);
+    assert!((found.base_cost - 100.0).abs() < 1e-6);
+    assert_eq!(found.lost[0].id, "a");
+    assert!(found.shortfall.iter().any(|s| s.demand == "h" && s.hard));
+    assert!(found.notes.iter().any(|n| n.contains("hard demand h")));
+}
+
+/// A plan that names an unknown site is an input error naming the path, not a panic.
+#[test]
+fn bad_plan_and_targets_are_input_errors() {
+    let (net, mut plan) = random_instance(3);
+    plan.sites.insert(
+        "nowhere".into(),
+        SiteDecision {
+            open: true,
+            modules: 1,
+            hardening: None,
+        },
+    );
+    let err = worst_case(
+        &net,
+        &plan,
+        &WorstCaseOptions::default(),
+        &[],
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("plan.sites.nowhere"), "{err}");
+    let (net, plan) = random_instance(3);
+    let options = WorstCaseOptions {
+        targets: targets(&["sites", "mines"]),
+        ..WorstCaseOptions::default()
+    };
+    let err = worst_case(
+        &net,
+        &plan,
+        &options,
+        &[],
+        &Settings::default(),
+        &SolveControl::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("--targets"), "{err}");
+    assert!(err.to_string().contains("mines"), "{err}");
+}

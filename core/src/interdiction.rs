@@ -31,27 +31,34 @@
 //! s.t. lambda_{to(e)} [+ yield_s beta_s if e enters site s] [- beta_s if e leaves site s]
 //!        - sum_{r: e in R_r} pi_r <= c_e                        for every route e
 //!      lambda_d <= P_d
-//!      psi_r <= pi_r,  psi_r <= PI z_r,  0 <= pi_r <= PI        (psi_r = z_r pi_r, linearised)
+//!      psi_r <= pi_r,  psi_r <= PI_r z_r,  0 <= pi_r <= PI_r    (psi_r = z_r pi_r, linearised)
 //!      sum z <= k,  z binary
 //! ```
 //!
 //! `psi_r = z_r pi_r` is exact at an optimum: the objective pushes `psi_r` up to
-//! `min(pi_r, PI z_r)`, which is `pi_r z_r` for binary `z_r` once `pi_r <= PI`.
+//! `min(pi_r, PI_r z_r)`, which is `pi_r z_r` for binary `z_r` once `pi_r <= PI_r`.
 //!
-//! **Why `PI` (the largest `P_d`) is a valid bound on the capacity duals.** Give every capacity
-//! row an extra column `e_r >= 0` that buys capacity beyond `C_r (1 - z_r)` at `PI` per unit;
-//! its dual constraint is exactly `pi_r <= PI`. That LP has the same optimal value as the
+//! **Why `PI_r` (the largest `P_d` of the demand nodes row r's routes lead to, directly or
+//! through sites) is a valid bound on the capacity duals.** Give every capacity row an extra
+//! column `e_r >= 0` that buys capacity beyond `C_r (1 - z_r)` at `PI_r` per unit; its dual
+//! constraint is exactly `pi_r <= PI_r`. That LP has the same optimal value as the
 //! original for every z: take any of its solutions with `e_r > 0`. Decompose the flow
 //! (generalised flow with gains `yield <= 1`: paths from sources to demand, lossy cycles fed by
 //! paths, unit-gain circulations). Drop the cycles and circulations: costs are >= 0 and they
 //! serve no demand. Then drop path flow through row r until its excess is gone: a path that
 //! uses `delta` units of row r delivers at most `delta` t (every yield downstream is <= 1), so
-//! its demand node takes at most `delta` more shortfall, at most `PI delta` more penalty, while
-//! the path's own cost (>= 0) is saved and `PI delta` of bought capacity is no longer needed.
+//! its demand node (downstream of r) takes at most `delta` more shortfall, at most `PI_r delta`
+//! more penalty, while the path's own cost (>= 0) is saved and `PI_r delta` of bought capacity
+//! is no longer needed.
 //! No other row's use goes up. So buying capacity never pays, the two LPs agree, and an optimal
-//! dual with every `pi_r <= PI` exists for every loss set: the MIP's optimum is the true worst
+//! dual with every `pi_r <= PI_r` exists for every loss set: the MIP's optimum is the true worst
 //! case. (For fixed z the MIP is also never above it: any dual-feasible point bounds the primal
 //! from below.)
+//!
+//! Numerics: `PI_r` can be large (hard demand in a model without any penalty is priced at 1e7),
+//! and a binary that HiGHS accepts at its default integrality tolerance of 1e-6 would then free
+//! 10 currency units of dual per tonne. The MIP is solved at a tolerance of 1e-9, and the worst
+//! set it returns is always re-priced by the primal LP (a disagreement is reported).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -147,6 +154,8 @@ struct CapacityRow {
     capacity: f64,
     /// Routes whose flow the row bounds.
     routes: Vec<usize>,
+    /// Bound on the row's dual: the largest penalty of any demand its routes lead to.
+    dual_bound: f64,
 }
 
 /// The fixed plan's second stage as the interdiction sees it.
@@ -167,7 +176,7 @@ impl SecondStage {
         let n_routes = net.route_key.len();
         let is_candidate = |e: Element| candidates.contains(&e);
         let hard = evaluation_hard_penalty(net);
-        let penalty = net.demand_penalty.iter().map(|p| p.unwrap_or(hard)).collect();
+        let penalty: Vec<f64> = net.demand_penalty.iter().map(|p| p.unwrap_or(hard)).collect();
         let unit_cost = (0..n_routes)
             .map(|e| {
                 let node = match net.route_from[e] {
@@ -219,13 +228,19 @@ impl SecondStage {
                 .filter(|e| usable[*e])
                 .collect()
         };
+        let downstream = downstream_penalty(net, &usable, &penalty);
         let mut rows = Vec::new();
         let mut push = |element: Element, capacity: f64, routes: Vec<usize>| {
             if !routes.is_empty() {
+                let dual_bound = routes
+                    .iter()
+                    .map(|e| downstream[*e])
+                    .fold(0.0f64, f64::max);
                 rows.push(CapacityRow {
                     element: is_candidate(element).then_some(element),
                     capacity,
                     routes,
+                    dual_bound,
                 });
             }
         };
@@ -276,6 +291,29 @@ impl SecondStage {
     }
 }
 
+/// For every route, the largest penalty of a demand node it leads to (directly or through sites):
+/// the bound on the dual of any capacity row over it (see the module notes: the path argument
+/// only ever adds shortfall at demand downstream of the row).
+fn downstream_penalty(net: &Network, usable: &[bool], penalty: &[f64]) -> Vec<f64> {
+    let n_routes = net.route_key.len();
+    let mut out = vec![0.0f64; n_routes];
+    for (e, slot) in out.iter_mut().enumerate() {
+        let mut seen = vec![false; n_routes];
+        let mut stack = vec![e];
+        while let Some(r) = stack.pop() {
+            if seen[r] || !usable[r] {
+                continue;
+            }
+            seen[r] = true;
+            match net.route_to[r] {
+                NodeRef::Demand(d) => *slot = slot.max(penalty[d]),
+                to => stack.extend(net.routes_out(to).iter().copied()),
+            }
+        }
+    }
+    out
+}
+
 /// The k-interdiction MIP of a fixed plan: the dual of its second-stage LP with loss binaries.
 /// It minimises the negated worst cost, as every [`SparseMip`] minimises.
 #[derive(Debug, Clone)]
@@ -284,7 +322,7 @@ pub struct InterdictionProblem {
     pub mip: SparseMip,
     /// Loss binary of each candidate element.
     lose: Vec<(Element, Col)>,
-    /// Bound on every capacity dual (currency per t): the largest shortfall penalty.
+    /// Largest bound on a capacity dual (currency per t): the largest shortfall penalty.
     pub dual_bound: f64,
 }
 
@@ -333,10 +371,10 @@ impl InterdictionProblem {
 
     /// pi_r in [0, PI] with cost C_r; psi_r in [0, PI] with cost -C_r for rows a loss can zero.
     fn add_capacity_duals(&mut self, stage: &SecondStage) -> (Vec<Col>, Vec<Option<Col>>) {
-        let bound = self.dual_bound;
         let mut pi = Vec::with_capacity(stage.rows.len());
         let mut psi = Vec::with_capacity(stage.rows.len());
         for row in &stage.rows {
+            let bound = row.dual_bound;
             pi.push(self.mip.add_col(row.capacity, 0.0, bound, false));
             psi.push(
                 row.element
@@ -416,7 +454,7 @@ impl InterdictionProblem {
                 fam,
                 f64::NEG_INFINITY,
                 0.0,
-                [(psi, 1.0), (z, -self.dual_bound)],
+                [(psi, 1.0), (z, -row.dual_bound)],
             );
         }
     }
@@ -462,7 +500,13 @@ pub fn interdict(
     control: &SolveControl,
 ) -> Result<Interdiction, StockadeError> {
     let problem = InterdictionProblem::build(net, plan, k, candidates);
-    let run = solve_mip(&problem.mip, settings, control)?;
+    // A binary at HiGHS's default integrality tolerance (1e-6) times a dual bound of 1e7 (hard
+    // demand in a model without penalties) would let the MIP claim capacity it did not cut.
+    let settings = Settings {
+        mip_feasibility_tolerance: Some(settings.mip_feasibility_tolerance.unwrap_or(1e-9)),
+        ..settings.clone()
+    };
+    let run = solve_mip(&problem.mip, &settings, control)?;
     let lost = if run.has_solution {
         problem.lost(&run.values)
     } else {

@@ -360,3 +360,4 @@ fn bad_plan_and_targets_are_input_errors() {
     assert!(err.to_string().contains("--targets"), "{err}");
     assert!(err.to_string().contains("mines"), "{err}");
 }
+

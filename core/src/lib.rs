@@ -29,6 +29,7 @@ pub mod network;
 pub mod plan;
 pub mod report;
 pub mod result;
+pub mod robust;
 pub mod saa;
 pub mod scenario;
 pub mod siting;

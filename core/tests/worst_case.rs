@@ -11,7 +11,8 @@ use stockade::evaluate::solve_cold;
 use stockade::interdiction::{worst_case, WorstCaseOptions};
 use stockade::model::Model;
 use stockade::plan::SiteDecision;
-use stockade::scenario::{intact, ScenarioSet};
+use stockade::robust::{fortify, solve_robust, ProtectionLimit};
+use stockade::scenario::{intact, loss_case, Element, ScenarioSet};
 use stockade::{EvaluationSettings, Network, Plan, Settings, SolveControl, Status};
 
 fn network(v: Value) -> Network {
@@ -180,7 +181,7 @@ fn single_points_of_failure_match_cold_lps() {
             .find(|e| stockade::interdiction::ElementRef::of(&net, *e) == s.element)
             .unwrap();
         let (cold, ok) =
-            solve_cold(&net, &plan, &stockade::scenario::loss_case(&net, &[e])).unwrap();
+            solve_cold(&net, &plan, &loss_case(&net, &[e])).unwrap();
         assert!(ok);
         assert!((cold.cost - s.cost).abs() <= 1e-6 * cold.cost.max(1.0));
     }
@@ -361,3 +362,209 @@ fn bad_plan_and_targets_are_input_errors() {
     assert!(err.to_string().contains("mines"), "{err}");
 }
 
+
+/// Largest second-stage cost over the intact network and every loss of 1..=k of `elements`.
+fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element]) -> f64 {
+    let mut sets: Vec<Vec<Element>> = vec![Vec::new()];
+    for size in 1..=k {
+        let mut next = Vec::new();
+        for s in sets.iter().filter(|s| s.len() == size - 1) {
+            let start = s
+                .last()
+                .map_or(0, |l| elements.iter().position(|e| e == l).unwrap() + 1);
+            for e in &elements[start..] {
+                let mut t = s.clone();
+                t.push(*e);
+                next.push(t);
+            }
+        }
+        sets.extend(next);
+    }
+    let p = 1.0 / sets.len() as f64;
+    let cases = sets
+        .iter()
+        .map(|s| {
+            let mut c = if s.is_empty() {
+                intact(net, "base", p)
+            } else {
+                loss_case(net, s)
+            };
+            c.probability = p;
+            c
+        })
+        .collect();
+    let eval = stockade::evaluate(
+        net,
+        plan,
+        &ScenarioSet { cases },
+        &EvaluationSettings::default(),
+        &|_, _| {},
+    )
+    .expect("evaluation");
+    assert!(eval.failed.is_empty());
+    eval.outcomes
+        .iter()
+        .map(|o| o.cost)
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// Every subset of `items` of size <= q.
+fn subsets<T: Copy>(items: &[T], q: usize) -> Vec<Vec<T>> {
+    let mut out = vec![Vec::new()];
+    for mask in 1u32..(1 << items.len()) {
+        if mask.count_ones() as usize <= q {
+            out.push(
+                (0..items.len())
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| items[i])
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Robust siting equals enumeration of every plan: three candidate sites of up to two modules,
+/// each plan's min-max cost = open and module costs (by hand) + its worst loss of up to k
+/// sites or suppliers (enumerated LPs); the robust loop's cost is the least of them.
+#[test]
+fn robust_siting_equals_enumeration_of_plans() {
+    for (seed, k) in [(11u64, 1u32), (12, 1), (13, 2)] {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let open_cost: Vec<f64> = (0..3).map(|_| rng.gen_range(50.0..400.0f64).round()).collect();
+        let module_cost: Vec<f64> = (0..3).map(|_| rng.gen_range(20.0..200.0f64).round()).collect();
+        let capacity: Vec<f64> = (0..3).map(|_| rng.gen_range(15.0..40.0f64).round()).collect();
+        let net = network(json!({
+            "materials": [{"id": "ore"}, {"id": "oxide"}],
+            "countries": [{"code": "X"}],
+            "suppliers": [
+                {"id": "s0", "country": "X", "material": "ore", "capacity": 70.0, "unit_cost": 1.0},
+                {"id": "s1", "country": "X", "material": "ore", "capacity": 50.0, "unit_cost": 3.0}
+            ],
+            "sites": (0..3).map(|i| json!({"id": format!("p{i}"), "country": "X", "input": "ore",
+                "output": "oxide", "yield": 0.8, "module_capacity": capacity[i], "max_modules": 2,
+                "open_cost": open_cost[i], "module_cost": module_cost[i], "unit_cost": 2.0}))
+                .collect::<Vec<_>>(),
+            "demand": [
+                {"id": "d0", "country": "X", "material": "oxide", "demand": 40.0, "shortfall_penalty": 60.0},
+                {"id": "d1", "country": "X", "material": "oxide", "demand": 20.0, "shortfall_penalty": 25.0}
+            ],
+            "routes": [
+                {"from": "s0", "to": "p0", "unit_cost": 1.0}, {"from": "s0", "to": "p1", "unit_cost": 2.0},
+                {"from": "s1", "to": "p1", "unit_cost": 1.0}, {"from": "s1", "to": "p2", "unit_cost": 1.0},
+                {"from": "p0", "to": "d0", "unit_cost": 1.0}, {"from": "p1", "to": "d0", "unit_cost": 2.0},
+                {"from": "p1", "to": "d1", "unit_cost": 1.0}, {"from": "p2", "to": "d1", "unit_cost": 2.0},
+                {"from": "p2", "to": "d0", "unit_cost": 4.0}
+            ]
+        }));
+        let kinds = targets(&["sites", "suppliers"]);
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).unwrap();
+        let mut best = f64::INFINITY;
+        for plan_code in 0..27u32 {
+            let modules: Vec<u32> = (0..3).map(|i| (plan_code / 3u32.pow(i)) % 3).collect();
+            let mut plan = Plan::default();
+            let mut first = 0.0;
+            for i in 0..3 {
+                plan.sites.insert(
+                    format!("p{i}"),
+                    SiteDecision {
+                        open: modules[i] > 0,
+                        modules: modules[i],
+                        hardening: None,
+                    },
+                );
+                if modules[i] > 0 {
+                    first += open_cost[i] + module_cost[i] * f64::from(modules[i]);
+                }
+            }
+            best = best.min(first + worst_over(&net, &plan, k as usize, &elements));
+        }
+        let robust = solve_robust(
+            &net,
+            k,
+            &kinds,
+            &Settings::default(),
+            &SolveControl::default(),
+            &|_| {},
+        )
+        .expect("robust");
+        assert_eq!(robust.status, Status::Optimal, "seed {seed}");
+        let upper = robust.upper_bound.unwrap();
+        assert!((upper - best).abs() <= 1e-6 * best, "seed {seed}: robust {upper} vs enumeration {best}");
+        let wc = robust.worst_case.as_ref().unwrap();
+        let achieved = robust.first_stage_cost.unwrap() + wc.cost;
+        assert!((achieved - best).abs() <= 1e-6 * best, "the plan achieves it: {achieved}");
+        assert!(robust.lower_bound.unwrap() <= upper + 1e-6 * best);
+        for it in &robust.iterations {
+            assert!(it.lower_bound <= it.upper_bound + 1e-6 * best);
+        }
+    }
+}
+
+/// Fortification equals enumeration of every protection set: protect at most Q (or within a
+/// budget) of the nodes so that the worst loss of up to k unprotected nodes costs least.
+#[test]
+fn fortification_equals_enumeration_of_protection_sets() {
+    for (seed, k, limit) in [
+        (21u64, 1u32, ProtectionLimit::Count(1)),
+        (22, 2, ProtectionLimit::Count(2)),
+        (23, 2, ProtectionLimit::Budget(5.0)),
+        (24, 1, ProtectionLimit::Count(2)),
+    ] {
+        let (net, plan) = random_instance(seed);
+        let kinds = targets(&["sites", "suppliers", "depots"]);
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).unwrap();
+        // Protection cost of element i: 1 + i % 4 (set below in the model for the budget case).
+        let cost = |i: usize| 1.0 + (i % 4) as f64;
+        let mut model = net.model.clone();
+        for (i, e) in elements.iter().enumerate() {
+            match e {
+                Element::Site(j) => model.sites[*j].protection_cost = Some(cost(i)),
+                Element::Supplier(j) => model.suppliers[*j].protection_cost = Some(cost(i)),
+                Element::Depot(j) => model.depots[*j].protection_cost = Some(cost(i)),
+                Element::Route(_) => {}
+            }
+        }
+        let net = Network::new(model).unwrap();
+        let indices: Vec<usize> = (0..elements.len()).collect();
+        let choices: Vec<Vec<usize>> = match limit {
+            ProtectionLimit::Count(q) => subsets(&indices, q as usize),
+            ProtectionLimit::Budget(b) => subsets(&indices, indices.len())
+                .into_iter()
+                .filter(|s| s.iter().map(|i| cost(*i)).sum::<f64>() <= b + 1e-9)
+                .collect(),
+        };
+        let mut best = f64::INFINITY;
+        for protect in &choices {
+            let open: Vec<Element> = indices
+                .iter()
+                .filter(|i| !protect.contains(i))
+                .map(|i| elements[*i])
+                .collect();
+            best = best.min(worst_over(&net, &plan, k as usize, &open));
+        }
+        let unprotected = worst_over(&net, &plan, k as usize, &elements);
+        let result = fortify(
+            &net,
+            &plan,
+            k,
+            &kinds,
+            limit,
+            &Settings::default(),
+            &SolveControl::default(),
+            &|_| {},
+        )
+        .expect("fortify");
+        assert_eq!(result.status, Status::Optimal, "seed {seed}");
+        let tol = 1e-6 * best.max(1.0);
+        let upper = result.upper_bound.unwrap();
+        assert!((upper - best).abs() <= tol, "seed {seed}: fortify {upper} vs enumeration {best}");
+        let wc = result.worst_case.as_ref().unwrap();
+        assert!((wc.cost - best).abs() <= tol, "seed {seed}: protected worst {}", wc.cost);
+        assert!((result.unprotected_worst - unprotected).abs() <= tol);
+        match limit {
+            ProtectionLimit::Count(q) => assert!(result.protected.len() <= q as usize),
+            ProtectionLimit::Budget(b) => assert!(result.protection_cost <= b + 1e-9),
+        }
+    }
+}

@@ -176,7 +176,11 @@ impl SecondStage {
         let n_routes = net.route_key.len();
         let is_candidate = |e: Element| candidates.contains(&e);
         let hard = evaluation_hard_penalty(net);
-        let penalty: Vec<f64> = net.demand_penalty.iter().map(|p| p.unwrap_or(hard)).collect();
+        let penalty: Vec<f64> = net
+            .demand_penalty
+            .iter()
+            .map(|p| p.unwrap_or(hard))
+            .collect();
         let unit_cost = (0..n_routes)
             .map(|e| {
                 let node = match net.route_from[e] {
@@ -232,10 +236,7 @@ impl SecondStage {
         let mut rows = Vec::new();
         let mut push = |element: Element, capacity: f64, routes: Vec<usize>| {
             if !routes.is_empty() {
-                let dual_bound = routes
-                    .iter()
-                    .map(|e| downstream[*e])
-                    .fold(0.0f64, f64::max);
+                let dual_bound = routes.iter().map(|e| downstream[*e]).fold(0.0f64, f64::max);
                 rows.push(CapacityRow {
                     element: is_candidate(element).then_some(element),
                     capacity,
@@ -245,11 +246,7 @@ impl SecondStage {
             }
         };
         for (i, s) in m.suppliers.iter().enumerate() {
-            push(
-                Element::Supplier(i),
-                s.capacity,
-                outs(NodeRef::Supplier(i)),
-            );
+            push(Element::Supplier(i), s.capacity, outs(NodeRef::Supplier(i)));
         }
         for (i, cap) in site_capacity.iter().enumerate() {
             push(Element::Site(i), *cap, outs(NodeRef::Site(i)));
@@ -263,10 +260,7 @@ impl SecondStage {
                 push(Element::Depot(l), depot_stock(l, mat), routes);
             }
         }
-        for e in 0..n_routes {
-            if !usable[e] {
-                continue;
-            }
+        for (e, _) in usable.iter().enumerate().filter(|(_, u)| **u) {
             let own = net.route_def(e).capacity;
             let candidate = is_candidate(Element::Route(e));
             if own.is_none() && !candidate {
@@ -362,9 +356,10 @@ impl InterdictionProblem {
             .sites
             .iter()
             .map(|s| {
-                s.input
-                    .is_some()
-                    .then(|| self.mip.add_col(0.0, f64::NEG_INFINITY, f64::INFINITY, false))
+                s.input.is_some().then(|| {
+                    self.mip
+                        .add_col(0.0, f64::NEG_INFINITY, f64::INFINITY, false)
+                })
             })
             .collect()
     }
@@ -413,7 +408,7 @@ impl InterdictionProblem {
             }
         }
         let sites = &net.model.sites;
-        for e in 0..net.route_key.len() {
+        for (e, rows) in rows_of_route.iter().enumerate() {
             if !stage.usable[e] {
                 continue;
             }
@@ -432,7 +427,7 @@ impl InterdictionProblem {
                     terms.push((b, -1.0));
                 }
             }
-            terms.extend(rows_of_route[e].iter().map(|r| (pi[*r], -1.0)));
+            terms.extend(rows.iter().map(|r| (pi[*r], -1.0)));
             self.mip
                 .add_row(fam, f64::NEG_INFINITY, stage.unit_cost[e], terms);
         }

@@ -396,7 +396,10 @@ fn render_spof(
     }
     let idle = spof.iter().filter(|p| !matters(p)).count();
     if idle > 0 {
-        let _ = writeln!(s, "  ({idle} more elements: losing any one alone costs nothing extra)");
+        let _ = writeln!(
+            s,
+            "  ({idle} more elements: losing any one alone costs nothing extra)"
+        );
     }
 }
 
@@ -470,7 +473,11 @@ pub fn render_robust(r: &crate::robust::RobustResult) -> String {
         r.status.as_str()
     );
     if let Some(u) = r.upper_bound {
-        let _ = writeln!(s, "  min-max cost  {}/yr (first stage + worst loss)", money(u, cur));
+        let _ = writeln!(
+            s,
+            "  min-max cost  {}/yr (first stage + worst loss)",
+            money(u, cur)
+        );
     }
     if let Some(l) = r.lower_bound {
         let _ = writeln!(s, "  lower bound   {}/yr", money(l, cur));

@@ -193,7 +193,10 @@ pub fn solve_robust(
             out.status = run.status;
             break;
         }
-        let lower = run.best_bound.or(run.objective).unwrap_or(f64::NEG_INFINITY);
+        let lower = run
+            .best_bound
+            .or(run.objective)
+            .unwrap_or(f64::NEG_INFINITY);
         out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
         let plan = master.plan(&run.values);
         let first_stage = crate::interdiction::checked_first_stage_cost(net, &plan)?;
@@ -222,7 +225,11 @@ pub fn solve_robust(
             lower_bound: lower,
             upper_bound: best_upper,
             gap,
-            attack: attack.lost.iter().map(|e| ElementRef::of(net, *e)).collect(),
+            attack: attack
+                .lost
+                .iter()
+                .map(|e| ElementRef::of(net, *e))
+                .collect(),
             elapsed_s: started.elapsed().as_secs_f64(),
         };
         progress(&iteration);
@@ -476,7 +483,11 @@ pub fn fortify(
             lower_bound: lower,
             upper_bound: upper,
             gap,
-            attack: attack.lost.iter().map(|e| ElementRef::of(net, *e)).collect(),
+            attack: attack
+                .lost
+                .iter()
+                .map(|e| ElementRef::of(net, *e))
+                .collect(),
             elapsed_s: started.elapsed().as_secs_f64(),
         };
         progress(&iteration);

@@ -56,16 +56,20 @@ fn random_instance(seed: u64) -> (Network, Plan) {
     let mut plan = Plan::default();
     let round = |lo: f64, hi: f64, rng: &mut ChaCha8Rng| rng.gen_range(lo..hi).round();
     for i in 0..ns {
-        suppliers.push(json!({"id": format!("s{i}"), "country": "X", "material": "ore",
-            "capacity": round(20.0, 100.0, &mut rng), "unit_cost": round(0.0, 5.0, &mut rng)}));
+        suppliers.push(
+            json!({"id": format!("s{i}"), "country": "X", "material": "ore",
+            "capacity": round(20.0, 100.0, &mut rng), "unit_cost": round(0.0, 5.0, &mut rng)}),
+        );
     }
     for i in 0..np {
         let modules: u32 = rng.gen_range(0..=2);
         let yield_ = [0.5, 0.8, 1.0][rng.gen_range(0..3)];
-        sites.push(json!({"id": format!("p{i}"), "country": "X", "input": "ore", "output": "oxide",
+        sites.push(
+            json!({"id": format!("p{i}"), "country": "X", "input": "ore", "output": "oxide",
             "yield": yield_,
             "module_capacity": round(10.0, 40.0, &mut rng), "max_modules": 2,
-            "unit_cost": round(0.0, 5.0, &mut rng)}));
+            "unit_cost": round(0.0, 5.0, &mut rng)}),
+        );
         plan.sites.insert(
             format!("p{i}"),
             SiteDecision {
@@ -176,12 +180,11 @@ fn single_points_of_failure_match_cold_lps() {
     }
     for s in spof {
         let e = stockade::interdiction::candidate_elements(&net, &options.targets)
-            .unwrap()
+            .expect("present")
             .into_iter()
             .find(|e| stockade::interdiction::ElementRef::of(&net, *e) == s.element)
-            .unwrap();
-        let (cold, ok) =
-            solve_cold(&net, &plan, &loss_case(&net, &[e])).unwrap();
+            .expect("present");
+        let (cold, ok) = solve_cold(&net, &plan, &loss_case(&net, &[e])).expect("present");
         assert!(ok);
         assert!((cold.cost - s.cost).abs() <= 1e-6 * cold.cost.max(1.0));
     }
@@ -196,7 +199,14 @@ fn single_points_of_failure_match_cold_lps() {
 /// nearest remaining open site: the worst such loss is computed directly below.
 #[test]
 fn p_median_loss_reassigns_to_nearest_open_site() {
-    let customers: [(f64, f64); 6] = [(0.0, 10.0), (2.0, 20.0), (5.0, 15.0), (9.0, 10.0), (10.0, 25.0), (14.0, 5.0)];
+    let customers: [(f64, f64); 6] = [
+        (0.0, 10.0),
+        (2.0, 20.0),
+        (5.0, 15.0),
+        (9.0, 10.0),
+        (10.0, 25.0),
+        (14.0, 5.0),
+    ];
     let sites: [f64; 5] = [0.0, 3.0, 6.0, 10.0, 13.0];
     let total: f64 = customers.iter().map(|c| c.1).sum();
     let model = json!({
@@ -246,7 +256,10 @@ fn p_median_loss_reassigns_to_nearest_open_site() {
             }
         }
     }
-    assert!((cost_with(&open) - best).abs() < 1e-6, "solve finds a p-median optimum");
+    assert!(
+        (cost_with(&open) - best).abs() < 1e-6,
+        "solve finds a p-median optimum"
+    );
     let options = WorstCaseOptions {
         k: 1,
         targets: targets(&["sites"]),
@@ -267,7 +280,12 @@ fn p_median_loss_reassigns_to_nearest_open_site() {
         direct.push((format!("f{lost}"), cost_with(&rest)));
     }
     let worst = direct.iter().map(|d| d.1).fold(f64::NEG_INFINITY, f64::max);
-    assert!((found.cost - worst).abs() < 1e-6, "{} vs {}", found.cost, worst);
+    assert!(
+        (found.cost - worst).abs() < 1e-6,
+        "{} vs {}",
+        found.cost,
+        worst
+    );
     assert!((found.base_cost - cost_with(&open)).abs() < 1e-6);
     assert_eq!(found.shortfall_t, 0.0);
     for (id, cost) in &direct {
@@ -342,7 +360,7 @@ fn bad_plan_and_targets_are_input_errors() {
         &Settings::default(),
         &SolveControl::default(),
     )
-    .unwrap_err();
+    .expect_err("an input error");
     assert!(err.to_string().contains("plan.sites.nowhere"), "{err}");
     let (net, plan) = random_instance(3);
     let options = WorstCaseOptions {
@@ -357,11 +375,10 @@ fn bad_plan_and_targets_are_input_errors() {
         &Settings::default(),
         &SolveControl::default(),
     )
-    .unwrap_err();
+    .expect_err("an input error");
     assert!(err.to_string().contains("--targets"), "{err}");
     assert!(err.to_string().contains("mines"), "{err}");
 }
-
 
 /// Largest second-stage cost over the intact network and every loss of 1..=k of `elements`.
 fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element]) -> f64 {
@@ -369,9 +386,9 @@ fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element]) -> f64
     for size in 1..=k {
         let mut next = Vec::new();
         for s in sets.iter().filter(|s| s.len() == size - 1) {
-            let start = s
-                .last()
-                .map_or(0, |l| elements.iter().position(|e| e == l).unwrap() + 1);
+            let start = s.last().map_or(0, |l| {
+                elements.iter().position(|e| e == l).expect("present") + 1
+            });
             for e in &elements[start..] {
                 let mut t = s.clone();
                 t.push(*e);
@@ -431,9 +448,15 @@ fn subsets<T: Copy>(items: &[T], q: usize) -> Vec<Vec<T>> {
 fn robust_siting_equals_enumeration_of_plans() {
     for (seed, k) in [(11u64, 1u32), (12, 1), (13, 2)] {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let open_cost: Vec<f64> = (0..3).map(|_| rng.gen_range(50.0..400.0f64).round()).collect();
-        let module_cost: Vec<f64> = (0..3).map(|_| rng.gen_range(20.0..200.0f64).round()).collect();
-        let capacity: Vec<f64> = (0..3).map(|_| rng.gen_range(15.0..40.0f64).round()).collect();
+        let open_cost: Vec<f64> = (0..3)
+            .map(|_| rng.gen_range(50.0..400.0f64).round())
+            .collect();
+        let module_cost: Vec<f64> = (0..3)
+            .map(|_| rng.gen_range(20.0..200.0f64).round())
+            .collect();
+        let capacity: Vec<f64> = (0..3)
+            .map(|_| rng.gen_range(15.0..40.0f64).round())
+            .collect();
         let net = network(json!({
             "materials": [{"id": "ore"}, {"id": "oxide"}],
             "countries": [{"code": "X"}],
@@ -458,7 +481,7 @@ fn robust_siting_equals_enumeration_of_plans() {
             ]
         }));
         let kinds = targets(&["sites", "suppliers"]);
-        let elements = stockade::interdiction::candidate_elements(&net, &kinds).unwrap();
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).expect("present");
         let mut best = f64::INFINITY;
         for plan_code in 0..27u32 {
             let modules: Vec<u32> = (0..3).map(|i| (plan_code / 3u32.pow(i)) % 3).collect();
@@ -489,12 +512,18 @@ fn robust_siting_equals_enumeration_of_plans() {
         )
         .expect("robust");
         assert_eq!(robust.status, Status::Optimal, "seed {seed}");
-        let upper = robust.upper_bound.unwrap();
-        assert!((upper - best).abs() <= 1e-6 * best, "seed {seed}: robust {upper} vs enumeration {best}");
-        let wc = robust.worst_case.as_ref().unwrap();
-        let achieved = robust.first_stage_cost.unwrap() + wc.cost;
-        assert!((achieved - best).abs() <= 1e-6 * best, "the plan achieves it: {achieved}");
-        assert!(robust.lower_bound.unwrap() <= upper + 1e-6 * best);
+        let upper = robust.upper_bound.expect("present");
+        assert!(
+            (upper - best).abs() <= 1e-6 * best,
+            "seed {seed}: robust {upper} vs enumeration {best}"
+        );
+        let wc = robust.worst_case.as_ref().expect("present");
+        let achieved = robust.first_stage_cost.expect("present") + wc.cost;
+        assert!(
+            (achieved - best).abs() <= 1e-6 * best,
+            "the plan achieves it: {achieved}"
+        );
+        assert!(robust.lower_bound.expect("present") <= upper + 1e-6 * best);
         for it in &robust.iterations {
             assert!(it.lower_bound <= it.upper_bound + 1e-6 * best);
         }
@@ -513,7 +542,7 @@ fn fortification_equals_enumeration_of_protection_sets() {
     ] {
         let (net, plan) = random_instance(seed);
         let kinds = targets(&["sites", "suppliers", "depots"]);
-        let elements = stockade::interdiction::candidate_elements(&net, &kinds).unwrap();
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).expect("present");
         // Protection cost of element i: 1 + i % 4 (set below in the model for the budget case).
         let cost = |i: usize| 1.0 + (i % 4) as f64;
         let mut model = net.model.clone();
@@ -525,7 +554,7 @@ fn fortification_equals_enumeration_of_protection_sets() {
                 Element::Route(_) => {}
             }
         }
-        let net = Network::new(model).unwrap();
+        let net = Network::new(model).expect("present");
         let indices: Vec<usize> = (0..elements.len()).collect();
         let choices: Vec<Vec<usize>> = match limit {
             ProtectionLimit::Count(q) => subsets(&indices, q as usize),
@@ -557,10 +586,17 @@ fn fortification_equals_enumeration_of_protection_sets() {
         .expect("fortify");
         assert_eq!(result.status, Status::Optimal, "seed {seed}");
         let tol = 1e-6 * best.max(1.0);
-        let upper = result.upper_bound.unwrap();
-        assert!((upper - best).abs() <= tol, "seed {seed}: fortify {upper} vs enumeration {best}");
-        let wc = result.worst_case.as_ref().unwrap();
-        assert!((wc.cost - best).abs() <= tol, "seed {seed}: protected worst {}", wc.cost);
+        let upper = result.upper_bound.expect("present");
+        assert!(
+            (upper - best).abs() <= tol,
+            "seed {seed}: fortify {upper} vs enumeration {best}"
+        );
+        let wc = result.worst_case.as_ref().expect("present");
+        assert!(
+            (wc.cost - best).abs() <= tol,
+            "seed {seed}: protected worst {}",
+            wc.cost
+        );
         assert!((result.unprotected_worst - unprotected).abs() <= tol);
         match limit {
             ProtectionLimit::Count(q) => assert!(result.protected.len() <= q as usize),

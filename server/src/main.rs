@@ -79,7 +79,11 @@ enum Command {
         #[arg(long, value_name = "K")]
         robust_k: Option<u32>,
         /// Element kinds the robust plan must withstand losing, comma-separated.
-        #[arg(long, default_value = "sites,suppliers,depots,routes", value_delimiter = ',')]
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
         targets: Vec<String>,
     },
     /// The worst loss of up to K elements for a fixed PLAN (one interdiction MIP), with its cost
@@ -93,7 +97,11 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         k: u32,
         /// Element kinds that can be lost, comma-separated (sites, suppliers, depots, routes).
-        #[arg(long, default_value = "sites,suppliers,depots,routes", value_delimiter = ',')]
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
         targets: Vec<String>,
         /// Time limit in seconds (the best loss found and its bound are reported).
         #[arg(long)]
@@ -113,13 +121,22 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         k: u32,
         /// Protect at most Q elements.
-        #[arg(long, value_name = "Q", conflicts_with = "budget", required_unless_present = "budget")]
+        #[arg(
+            long,
+            value_name = "Q",
+            conflicts_with = "budget",
+            required_unless_present = "budget"
+        )]
         protect: Option<u32>,
         /// Protect within this budget (currency/yr), each element at its `protection_cost`.
         #[arg(long, value_name = "B")]
         budget: Option<f64>,
         /// Element kinds that can be lost and protected, comma-separated.
-        #[arg(long, default_value = "sites,suppliers,depots,routes", value_delimiter = ',')]
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
         targets: Vec<String>,
         /// Time limit in seconds for the whole loop (the best protection found is reported).
         #[arg(long)]

@@ -290,8 +290,14 @@ const ALL_OPEN: &str = r#"{"sites": {"a": {"open": true, "modules": 1},
 
 fn temp_files(tag: &str) -> (String, String) {
     let dir = std::env::temp_dir();
-    let model = dir.join(format!("stockade-cli-{tag}-{}-model.json", std::process::id()));
-    let plan = dir.join(format!("stockade-cli-{tag}-{}-plan.json", std::process::id()));
+    let model = dir.join(format!(
+        "stockade-cli-{tag}-{}-model.json",
+        std::process::id()
+    ));
+    let plan = dir.join(format!(
+        "stockade-cli-{tag}-{}-plan.json",
+        std::process::id()
+    ));
     std::fs::write(&model, THREE_SITES).expect("write model");
     std::fs::write(&plan, ALL_OPEN).expect("write plan");
     (model.display().to_string(), plan.display().to_string())
@@ -300,47 +306,93 @@ fn temp_files(tag: &str) -> (String, String) {
 #[test]
 fn worst_case_fortify_and_robust_solve_end_to_end() {
     let (model, plan) = temp_files("worst");
-    let out = stockade(&["worst-case", &model, &plan, "--k", "2", "--targets", "sites", "--json"], None);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["status"], "optimal");
-    assert!((v["cost"].as_f64().unwrap() - 980.0).abs() < 1e-6, "{v}");
-    assert!((v["shortfall_t"].as_f64().unwrap() - 40.0).abs() < 1e-6);
-    assert!((v["base_cost"].as_f64().unwrap() - 100.0).abs() < 1e-6);
-    let mut lost: Vec<&str> = v["lost"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap())
-        .collect();
-    lost.sort();
-    assert_eq!(lost, ["a", "c"]);
-    let spof = &v["single_points_of_failure"][0];
-    assert_eq!(spof["element"]["id"], "a");
-    assert!((spof["cost"].as_f64().unwrap() - 220.0).abs() < 1e-6);
-
-    let human = stockade(&["worst-case", &model, &plan, "--targets", "sites"], None);
-    assert!(human.status.success(), "{}", text(&human.stderr));
-    assert!(text(&human.stdout).contains("single points of failure"));
-
-    let out = stockade(&["fortify", &model, &plan, "--k", "1", "--protect", "1", "--targets", "sites", "--json"], None);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["status"], "optimal");
-    assert_eq!(v["protected"][0]["id"], "a");
-    assert!((v["upper_bound"].as_f64().unwrap() - 100.0).abs() < 1e-6, "{v}");
-    assert!((v["unprotected_worst"].as_f64().unwrap() - 220.0).abs() < 1e-6);
-    assert!(text(&out.stderr).contains("gap"), "progress on stderr");
-
     let out = stockade(
-        &["solve", &model, "--robust-k", "1", "--targets", "sites", "--json"],
+        &[
+            "worst-case",
+            &model,
+            &plan,
+            "--k",
+            "2",
+            "--targets",
+            "sites",
+            "--json",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["status"], "optimal");
-    assert!((v["upper_bound"].as_f64().unwrap() - 820.0).abs() < 1e-6, "{v}");
-    assert!(text(&out.stderr).contains("iteration 1"), "gap per iteration");
+    assert!(
+        (v["cost"].as_f64().expect("present") - 980.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!((v["shortfall_t"].as_f64().expect("present") - 40.0).abs() < 1e-6);
+    assert!((v["base_cost"].as_f64().expect("present") - 100.0).abs() < 1e-6);
+    let mut lost: Vec<&str> = v["lost"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|e| e["id"].as_str().expect("present"))
+        .collect();
+    lost.sort();
+    assert_eq!(lost, ["a", "c"]);
+    let spof = &v["single_points_of_failure"][0];
+    assert_eq!(spof["element"]["id"], "a");
+    assert!((spof["cost"].as_f64().expect("present") - 220.0).abs() < 1e-6);
+
+    let human = stockade(&["worst-case", &model, &plan, "--targets", "sites"], None);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    assert!(text(&human.stdout).contains("single points of failure"));
+
+    let out = stockade(
+        &[
+            "fortify",
+            &model,
+            &plan,
+            "--k",
+            "1",
+            "--protect",
+            "1",
+            "--targets",
+            "sites",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert_eq!(v["protected"][0]["id"], "a");
+    assert!(
+        (v["upper_bound"].as_f64().expect("present") - 100.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!((v["unprotected_worst"].as_f64().expect("present") - 220.0).abs() < 1e-6);
+    assert!(text(&out.stderr).contains("gap"), "progress on stderr");
+
+    let out = stockade(
+        &[
+            "solve",
+            &model,
+            "--robust-k",
+            "1",
+            "--targets",
+            "sites",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert!(
+        (v["upper_bound"].as_f64().expect("present") - 820.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!(
+        text(&out.stderr).contains("iteration 1"),
+        "gap per iteration"
+    );
     let _ = std::fs::remove_file(&model);
     let _ = std::fs::remove_file(&plan);
 }
@@ -348,14 +400,29 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
 #[test]
 fn worst_case_input_errors_name_the_field() {
     let (model, plan) = temp_files("bad");
-    let out = stockade(&["worst-case", &model, &plan, "--targets", "sites,mines"], None);
+    let out = stockade(
+        &["worst-case", &model, &plan, "--targets", "sites,mines"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--targets"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--targets"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = stockade(&["fortify", &model, &plan, "--budget=-1"], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("--budget"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--budget"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = stockade(&["fortify", &model, &plan], None);
-    assert_eq!(out.status.code(), Some(2), "--protect or --budget is required");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--protect or --budget is required"
+    );
     let _ = std::fs::remove_file(&model);
     let _ = std::fs::remove_file(&plan);
 }

@@ -73,6 +73,15 @@ fn with_time(settings: &Settings, left: Option<f64>) -> Settings {
     }
 }
 
+/// How a loop that stopped ended: optimal only when its last master and subproblem both were.
+fn loop_status(master: Status, attack: Status) -> Status {
+    match (master, attack) {
+        (Status::Optimal, Status::Optimal) => Status::Optimal,
+        (Status::Optimal, other) => other,
+        (other, _) => other,
+    }
+}
+
 /// The loop stops when the gap is at most this (or the settings' MIP gap, if larger).
 pub const LOOP_GAP: f64 = 1e-6;
 
@@ -212,7 +221,7 @@ pub fn solve_robust(
         let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost)?;
         let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
         let upper = first_stage + worst;
-        if upper < best_upper {
+        if upper < best_upper || out.plan.is_none() {
             best_upper = upper;
             out.plan = Some(plan.clone());
             out.first_stage_cost = Some(first_stage);
@@ -240,11 +249,7 @@ pub fn solve_robust(
         if gap <= tolerance || attack.lost.is_empty() || repeated {
             // A repeated attack is already priced in the master: its bound is then the plan's
             // min-max cost up to the master's own gap.
-            out.status = if run.status == Status::Optimal && attack.status == Status::Optimal {
-                Status::Optimal
-            } else {
-                run.status
-            };
+            out.status = loop_status(run.status, attack.status);
             break;
         }
         if attack.status != Status::Optimal {
@@ -307,7 +312,8 @@ pub struct Fortification {
     pub protection_cost: f64,
     /// Elements that could be protected.
     pub protectable: usize,
-    /// Worst second-stage cost with nothing protected, currency/yr.
+    /// Worst second-stage cost with nothing protected, currency/yr (NaN, null in JSON, when the
+    /// time limit left no time to find it).
     pub unprotected_worst: f64,
     /// Proven lower bound on the best achievable worst cost, currency/yr.
     pub lower_bound: Option<f64>,
@@ -496,11 +502,7 @@ pub fn fortify(
         out.gap = Some(gap);
         let repeated = found.contains(&attack.lost);
         if gap <= tolerance || attack.lost.is_empty() || repeated {
-            out.status = if run.status == Status::Optimal && attack.status == Status::Optimal {
-                Status::Optimal
-            } else {
-                run.status
-            };
+            out.status = loop_status(run.status, attack.status);
             break;
         }
         if attack.status != Status::Optimal {
@@ -510,9 +512,21 @@ pub fn fortify(
         master.add_attack(&attack.lost, attack_cost, base);
         found.push(attack.lost);
     }
-    if out.unprotected_worst.is_nan() {
-        let attack = interdict(net, plan, k, &candidates, settings, control)?;
-        out.unprotected_worst = loss_outcome(net, plan, &attack.lost)?.0;
+    // The first master may protect something already; the unprotected worst is then its own
+    // solve, within what is left of the time limit (NaN, null in JSON, when none is left).
+    let left = remaining(settings, &started);
+    if out.unprotected_worst.is_nan() && left != Some(0.0) {
+        let attack = interdict(
+            net,
+            plan,
+            k,
+            &candidates,
+            &with_time(settings, left),
+            control,
+        )?;
+        if attack.status == Status::Optimal {
+            out.unprotected_worst = loss_outcome(net, plan, &attack.lost)?.0;
+        }
     }
     if let Some((_, protected)) = best {
         out.protection_cost = protected

@@ -604,3 +604,36 @@ fn fortification_equals_enumeration_of_protection_sets() {
         }
     }
 }
+
+/// A spent time limit is an outcome, not an error: both loops end `time_limit`.
+#[test]
+fn loops_stop_at_the_time_limit() {
+    let (net, plan) = random_instance(5);
+    let settings = Settings {
+        time_limit_s: Some(0.0),
+        ..Settings::default()
+    };
+    let kinds = targets(&["sites", "suppliers"]);
+    let robust = solve_robust(
+        &net,
+        1,
+        &kinds,
+        &settings,
+        &SolveControl::default(),
+        &|_| {},
+    )
+    .expect("robust");
+    assert_eq!(robust.status, Status::TimeLimit);
+    let f = fortify(
+        &net,
+        &plan,
+        1,
+        &kinds,
+        ProtectionLimit::Count(1),
+        &settings,
+        &SolveControl::default(),
+        &|_| {},
+    )
+    .expect("fortify");
+    assert_eq!(f.status, Status::TimeLimit);
+}

@@ -637,3 +637,24 @@ fn loops_stop_at_the_time_limit() {
     .expect("fortify");
     assert_eq!(f.status, Status::TimeLimit);
 }
+
+/// A negative protection cost is an input error naming the JSON path and the entity.
+#[test]
+fn negative_protection_cost_names_its_path() {
+    let model: Model = serde_json::from_value(json!({
+        "materials": [{"id": "m"}],
+        "countries": [{"code": "X"}],
+        "sites": [{"id": "a", "country": "X", "output": "m", "module_capacity": 1.0,
+            "max_modules": 1, "protection_cost": -5.0}],
+        "demand": [{"id": "d", "country": "X", "material": "m", "demand": 1.0}],
+        "routes": [{"from": "a", "to": "d", "protection_cost": -1.0}]
+    }))
+    .expect("model json");
+    let err = Network::new(model).expect_err("an input error");
+    let text = err.to_string();
+    assert!(
+        text.contains("sites[0].protection_cost (a): must be >= 0"),
+        "{text}"
+    );
+    assert!(text.contains("routes[0].protection_cost (a->d)"), "{text}");
+}

@@ -70,7 +70,7 @@ use crate::evaluate::{evaluate, solve_cold, EvaluationSettings};
 use crate::mip::{Col, ModelSize, SparseMip};
 use crate::network::{Network, NodeRef};
 use crate::plan::Plan;
-use crate::scenario::{intact, loss_case, Element, ScenarioSet};
+use crate::scenario::{intact, loss_case, Element, ScenarioCase, ScenarioSet};
 use crate::siting::{evaluation_hard_penalty, with_fixed_plan};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
@@ -171,7 +171,7 @@ struct SecondStage {
 }
 
 impl SecondStage {
-    fn new(net: &Network, plan: &Plan, candidates: &[Element]) -> SecondStage {
+    fn new(net: &Network, plan: &Plan, candidates: &[Element], duration: f64) -> SecondStage {
         let m = &net.model;
         let n_routes = net.route_key.len();
         let is_candidate = |e: Element| candidates.contains(&e);
@@ -262,7 +262,9 @@ impl SecondStage {
         }
         for (e, _) in usable.iter().enumerate().filter(|(_, u)| **u) {
             let own = net.route_def(e).capacity;
-            let candidate = is_candidate(Element::Route(e));
+            // A partial loss scales a route's capacity, and an uncapacitated route has none to
+            // scale: like the evaluation, only a whole-year loss closes it.
+            let candidate = is_candidate(Element::Route(e)) && (own.is_some() || duration >= 1.0);
             if own.is_none() && !candidate {
                 continue;
             }
@@ -273,7 +275,9 @@ impl SecondStage {
                 NodeRef::Depot(l) => depot_stock(l, net.route_material[e]),
                 NodeRef::Demand(_) => 0.0,
             };
-            let capacity = own.map_or(start, |c| c.min(start));
+            // A partial loss scales the route's own capacity (not the smaller of it and what its
+            // start node can put out, which would make it bind sooner than in the scenarios).
+            let capacity = own.unwrap_or(start);
             push(Element::Route(e), capacity, vec![e]);
         }
         SecondStage {
@@ -318,18 +322,27 @@ pub struct InterdictionProblem {
     lose: Vec<(Element, Col)>,
     /// Largest bound on a capacity dual (currency per t): the largest shortfall penalty.
     pub dual_bound: f64,
+    /// Share of the year a lost element is out (its capacity keeps 1 - duration).
+    duration: f64,
 }
 
 impl InterdictionProblem {
     /// Builds the MIP: at most `k` of `candidates` can be lost. The plan must have been checked
     /// against the model (see [`worst_case`]).
-    pub fn build(net: &Network, plan: &Plan, k: u32, candidates: &[Element]) -> Self {
-        let stage = SecondStage::new(net, plan, candidates);
+    pub fn build(
+        net: &Network,
+        plan: &Plan,
+        k: u32,
+        duration: f64,
+        candidates: &[Element],
+    ) -> Self {
+        let stage = SecondStage::new(net, plan, candidates, duration);
         let dual_bound = stage.penalty.iter().fold(0.0f64, |a, b| a.max(*b));
         let mut p = InterdictionProblem {
             mip: SparseMip::new(),
             lose: Vec::new(),
             dual_bound,
+            duration,
         };
         let lambda = p.add_demand_duals(net, &stage);
         let beta = p.add_balance_duals(net);
@@ -364,17 +377,18 @@ impl InterdictionProblem {
             .collect()
     }
 
-    /// pi_r in [0, PI] with cost C_r; psi_r in [0, PI] with cost -C_r for rows a loss can zero.
+    /// pi_r in [0, PI_r] with cost C_r; psi_r in [0, PI_r] with cost -duration C_r for rows a
+    /// loss can cut (a loss for part of the year leaves C_r (1 - duration)).
     fn add_capacity_duals(&mut self, stage: &SecondStage) -> (Vec<Col>, Vec<Option<Col>>) {
         let mut pi = Vec::with_capacity(stage.rows.len());
         let mut psi = Vec::with_capacity(stage.rows.len());
         for row in &stage.rows {
             let bound = row.dual_bound;
             pi.push(self.mip.add_col(row.capacity, 0.0, bound, false));
-            psi.push(
-                row.element
-                    .map(|_| self.mip.add_col(-row.capacity, 0.0, bound, false)),
-            );
+            psi.push(row.element.map(|_| {
+                self.mip
+                    .add_col(-self.duration * row.capacity, 0.0, bound, false)
+            }));
         }
         (pi, psi)
     }
@@ -485,16 +499,18 @@ pub struct Interdiction {
     pub rows_by_family: BTreeMap<String, usize>,
 }
 
-/// Solves the k-interdiction MIP of a plan already checked against the model.
+/// Solves the k-interdiction MIP of a plan already checked against the model: at most `k` of
+/// `candidates` lost for `duration` of the year.
 pub fn interdict(
     net: &Network,
     plan: &Plan,
     k: u32,
+    duration: f64,
     candidates: &[Element],
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<Interdiction, StockadeError> {
-    let problem = InterdictionProblem::build(net, plan, k, candidates);
+    let problem = InterdictionProblem::build(net, plan, k, duration, candidates);
     // A binary at HiGHS's default integrality tolerance (1e-6) times a dual bound of 1e7 (hard
     // demand in a model without penalties) would let the MIP claim capacity it did not cut.
     let settings = Settings {
@@ -561,6 +577,8 @@ pub struct WorstCase {
     pub k: u32,
     /// Element kinds that could be lost.
     pub targets: Vec<String>,
+    /// Share of the year a lost element is out.
+    pub duration: f64,
     /// Elements that could be lost (protected ones excluded).
     pub candidates: usize,
     /// Currency of every money figure.
@@ -607,6 +625,10 @@ pub struct WorstCaseOptions {
     pub k: u32,
     /// Element kinds that can be lost: `sites`, `suppliers`, `depots`, `routes`.
     pub targets: Vec<String>,
+    /// Share of the year a lost element is out, (0, 1]: its capacity (stock, for a depot) keeps
+    /// `1 - duration`. An uncapacitated route is only closed by a whole-year loss, as in the
+    /// scenarios.
+    pub duration: f64,
     /// Also rank every candidate lost alone (one LP each).
     pub single_points_of_failure: bool,
 }
@@ -616,9 +638,44 @@ impl Default for WorstCaseOptions {
         WorstCaseOptions {
             k: 1,
             targets: TARGET_KINDS.iter().map(|s| s.to_string()).collect(),
+            duration: 1.0,
             single_points_of_failure: true,
         }
     }
+}
+
+impl WorstCaseOptions {
+    /// The elements that can be lost, or an input error naming the option at fault.
+    pub fn candidates(&self, net: &Network) -> Result<Vec<Element>, InputError> {
+        if !(self.duration.is_finite() && self.duration > 0.0 && self.duration <= 1.0) {
+            return Err(InputError::single(
+                "--duration",
+                format!(
+                    "must be a share of the year in (0, 1], got {}",
+                    self.duration
+                ),
+            ));
+        }
+        candidate_elements(net, &self.targets)
+    }
+}
+
+/// The scenario in which `lost` are out for `duration` of the year (availability 1 - duration).
+pub fn attack_case(net: &Network, lost: &[Element], duration: f64) -> ScenarioCase {
+    if lost.is_empty() {
+        return intact(net, "base", 1.0);
+    }
+    let mut case = loss_case(net, lost);
+    let left = 1.0 - duration;
+    for e in lost {
+        match e {
+            Element::Supplier(i) => case.supplier[*i] = left,
+            Element::Site(i) => case.site[*i] = left,
+            Element::Depot(i) => case.depot[*i] = left,
+            Element::Route(i) => case.route[*i] = left,
+        }
+    }
+    case
 }
 
 /// Checks `plan` against the model and returns its first-stage cost.
@@ -633,12 +690,9 @@ pub fn loss_outcome(
     net: &Network,
     plan: &Plan,
     lost: &[Element],
+    duration: f64,
 ) -> Result<(f64, Vec<f64>), StockadeError> {
-    let case = if lost.is_empty() {
-        intact(net, "base", 1.0)
-    } else {
-        loss_case(net, lost)
-    };
+    let case = attack_case(net, lost, duration);
     let (eval, ok) = solve_cold(net, plan, &case)?;
     if !ok {
         return Err(StockadeError::Solver(format!(
@@ -671,17 +725,18 @@ pub fn single_points_of_failure(
     net: &Network,
     plan: &Plan,
     candidates: &[Element],
+    duration: f64,
 ) -> Result<Vec<SinglePointOfFailure>, StockadeError> {
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let (base, _) = loss_outcome(net, plan, &[])?;
+    let (base, _) = loss_outcome(net, plan, &[], duration)?;
     let p = 1.0 / candidates.len() as f64;
     let set = ScenarioSet {
         cases: candidates
             .iter()
             .map(|e| {
-                let mut case = loss_case(net, &[*e]);
+                let mut case = attack_case(net, &[*e], duration);
                 case.probability = p;
                 case
             })
@@ -736,13 +791,23 @@ pub fn worst_case(
 ) -> Result<WorstCase, StockadeError> {
     let started = Instant::now();
     let first_stage_cost = checked_first_stage_cost(net, plan)?;
-    let candidates: Vec<Element> = candidate_elements(net, &options.targets)?
+    let duration = options.duration;
+    let candidates: Vec<Element> = options
+        .candidates(net)?
         .into_iter()
         .filter(|e| !protected.contains(e))
         .collect();
-    let found = interdict(net, plan, options.k, &candidates, settings, control)?;
-    let (base_cost, _) = loss_outcome(net, plan, &[])?;
-    let (cost, by_demand) = loss_outcome(net, plan, &found.lost)?;
+    let found = interdict(
+        net,
+        plan,
+        options.k,
+        duration,
+        &candidates,
+        settings,
+        control,
+    )?;
+    let (base_cost, _) = loss_outcome(net, plan, &[], duration)?;
+    let (cost, by_demand) = loss_outcome(net, plan, &found.lost, duration)?;
     let mut notes = Vec::new();
     if let Some(v) = found.value {
         if (v - cost).abs() > 1e-6 * cost.abs().max(1.0) {
@@ -760,7 +825,7 @@ pub fn worst_case(
         ));
     }
     let single_points_of_failure = if options.single_points_of_failure {
-        single_points_of_failure(net, plan, &candidates)?
+        single_points_of_failure(net, plan, &candidates, duration)?
     } else {
         Vec::new()
     };
@@ -770,6 +835,7 @@ pub fn worst_case(
     Ok(WorstCase {
         k: options.k,
         targets: options.targets.clone(),
+        duration,
         candidates: candidates.len(),
         currency: net.model.currency.clone(),
         status: found.status,

@@ -408,9 +408,14 @@ fn render_spof(
 pub fn render_worst_case(w: &crate::interdiction::WorstCase) -> String {
     let mut s = String::new();
     let cur = &w.currency;
+    let span = if w.duration >= 1.0 {
+        "for the year".to_string()
+    } else {
+        format!("for {:.0}% of the year", 100.0 * w.duration)
+    };
     let _ = writeln!(
         s,
-        "worst loss of up to {} of {} elements ({}): {}",
+        "worst loss of up to {} of {} elements ({}) {span}: {}",
         w.k,
         w.candidates,
         w.targets.join(", "),

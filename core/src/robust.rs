@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
 use crate::interdiction::{
-    candidate_elements, describe, interdict, loss_outcome, worst_case, ElementRef, WorstCase,
+    attack_case, describe, interdict, loss_outcome, worst_case, ElementRef, WorstCase,
     WorstCaseOptions,
 };
 use crate::mip::{Col, SparseMip};
@@ -30,7 +30,7 @@ use crate::model::{Risk, RiskMeasure, RiskOn};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
-use crate::scenario::{intact, loss_case, Element, ScenarioCase, ScenarioSet};
+use crate::scenario::{intact, Element, ScenarioCase, ScenarioSet};
 use crate::siting::{evaluation_hard_penalty, BuildOptions, SitingProblem};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
@@ -141,19 +141,19 @@ fn master_network(net: &Network) -> Result<Network, StockadeError> {
 }
 
 /// Robust siting: the plan minimising first-stage cost plus the worst second-stage cost over
-/// every loss of up to `k` elements of the `targets` kinds. The model's explicit scenarios and
+/// every loss of up to `losses.k` elements of the `losses.targets` kinds. The model's explicit scenarios and
 /// risk setting are replaced by the min-max objective; its policies hold (N-k survivability by
 /// enumeration). `progress` hears every iteration.
 pub fn solve_robust(
     net: &Network,
-    k: u32,
-    targets: &[String],
+    losses: &WorstCaseOptions,
     settings: &Settings,
     control: &SolveControl,
     progress: &dyn Fn(&LoopIteration),
 ) -> Result<RobustResult, StockadeError> {
     let started = Instant::now();
-    let candidates = candidate_elements(net, targets)?;
+    let candidates = losses.candidates(net)?;
+    let (k, duration) = (losses.k, losses.duration);
     let master_net = master_network(net)?;
     let contingencies = master_net
         .model
@@ -168,7 +168,7 @@ pub fn solve_robust(
     let mut out = RobustResult {
         status: Status::Unknown,
         k,
-        targets: targets.to_vec(),
+        targets: losses.targets.clone(),
         currency: net.model.currency.clone(),
         lower_bound: None,
         upper_bound: None,
@@ -214,11 +214,12 @@ pub fn solve_robust(
             net,
             &plan,
             k,
+            duration,
             &candidates,
             &with_time(settings, left),
             control,
         )?;
-        let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost)?;
+        let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost, duration)?;
         let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
         let upper = first_stage + worst;
         if upper < best_upper || out.plan.is_none() {
@@ -256,16 +257,15 @@ pub fn solve_robust(
             out.status = attack.status;
             break;
         }
-        let mut case = loss_case(net, &attack.lost);
+        let mut case = attack_case(net, &attack.lost, duration);
         case.probability = 0.0;
         cases.push(case);
         found.push(attack.lost);
     }
     if let Some(plan) = &out.plan {
         let options = WorstCaseOptions {
-            k,
-            targets: targets.to_vec(),
             single_points_of_failure: true,
+            ..losses.clone()
         };
         let left = remaining(settings, &started).map(|t| t.max(1.0));
         out.worst_case = Some(worst_case(
@@ -397,14 +397,12 @@ fn protection_cost(net: &Network, e: Element) -> Option<f64> {
     }
 }
 
-/// Fortification of a fixed plan: which elements to protect so that the worst loss of up to `k`
-/// unprotected target elements costs least. `progress` hears every iteration.
-#[allow(clippy::too_many_arguments)]
+/// Fortification of a fixed plan: which elements to protect so that the worst loss of up to
+/// `losses.k` unprotected target elements costs least. `progress` hears every iteration.
 pub fn fortify(
     net: &Network,
     plan: &Plan,
-    k: u32,
-    targets: &[String],
+    losses: &WorstCaseOptions,
     limit: ProtectionLimit,
     settings: &Settings,
     control: &SolveControl,
@@ -422,7 +420,8 @@ pub fn fortify(
         _ => {}
     }
     crate::interdiction::checked_first_stage_cost(net, plan)?;
-    let candidates = candidate_elements(net, targets)?;
+    let candidates = losses.candidates(net)?;
+    let (k, duration) = (losses.k, losses.duration);
     let protectable: Vec<(Element, f64)> = candidates
         .iter()
         .filter_map(|e| match limit {
@@ -430,13 +429,13 @@ pub fn fortify(
             ProtectionLimit::Budget(_) => protection_cost(net, *e).map(|c| (*e, c)),
         })
         .collect();
-    let (base, _) = loss_outcome(net, plan, &[])?;
+    let (base, _) = loss_outcome(net, plan, &[], duration)?;
     let tolerance = settings.mip_gap.max(LOOP_GAP);
     let mut master = FortifyMaster::new(&protectable, limit, base);
     let mut out = Fortification {
         status: Status::Unknown,
         k,
-        targets: targets.to_vec(),
+        targets: losses.targets.clone(),
         limit,
         currency: net.model.currency.clone(),
         protected: Vec::new(),
@@ -472,8 +471,16 @@ pub fn fortify(
             .filter(|e| !protected.contains(e))
             .collect();
         let left = remaining(settings, &started);
-        let attack = interdict(net, plan, k, &open, &with_time(settings, left), control)?;
-        let (attack_cost, _) = loss_outcome(net, plan, &attack.lost)?;
+        let attack = interdict(
+            net,
+            plan,
+            k,
+            duration,
+            &open,
+            &with_time(settings, left),
+            control,
+        )?;
+        let (attack_cost, _) = loss_outcome(net, plan, &attack.lost, duration)?;
         if out.iterations.is_empty() && protected.is_empty() {
             out.unprotected_worst = attack_cost;
         }
@@ -520,12 +527,13 @@ pub fn fortify(
             net,
             plan,
             k,
+            duration,
             &candidates,
             &with_time(settings, left),
             control,
         )?;
         if attack.status == Status::Optimal {
-            out.unprotected_worst = loss_outcome(net, plan, &attack.lost)?.0;
+            out.unprotected_worst = loss_outcome(net, plan, &attack.lost, duration)?.0;
         }
     }
     if let Some((_, protected)) = best {
@@ -535,9 +543,8 @@ pub fn fortify(
             .sum();
         out.protected = protected.iter().map(|e| ElementRef::of(net, *e)).collect();
         let options = WorstCaseOptions {
-            k,
-            targets: targets.to_vec(),
             single_points_of_failure: false,
+            ..losses.clone()
         };
         let left = remaining(settings, &started).map(|t| t.max(1.0));
         out.worst_case = Some(worst_case(

@@ -24,10 +24,33 @@ fn targets(kinds: &[&str]) -> Vec<String> {
     kinds.iter().map(|s| s.to_string()).collect()
 }
 
+fn losses(k: u32, kinds: &[String], duration: f64) -> WorstCaseOptions {
+    WorstCaseOptions {
+        k,
+        targets: kinds.to_vec(),
+        duration,
+        single_points_of_failure: false,
+    }
+}
+
 /// Brute force: the largest second-stage cost over every loss of 1..=k target elements (and the
 /// intact network), each from the plan's evaluation LP.
-fn enumerate_worst(net: &Network, plan: &Plan, k: u32, kinds: &[String]) -> f64 {
+fn enumerate_worst(net: &Network, plan: &Plan, k: u32, kinds: &[String], duration: f64) -> f64 {
     let mut cases = ScenarioSet::contingencies(net, k, kinds);
+    // A loss for part of the year leaves 1 - duration of the element's capacity.
+    for case in &mut cases {
+        for a in case
+            .supplier
+            .iter_mut()
+            .chain(&mut case.site)
+            .chain(&mut case.depot)
+            .chain(&mut case.route)
+        {
+            if *a == 0.0 {
+                *a = 1.0 - duration;
+            }
+        }
+    }
     cases.push(intact(net, "base", 1.0));
     let p = 1.0 / cases.len() as f64;
     cases.iter_mut().for_each(|c| c.probability = p);
@@ -133,21 +156,23 @@ fn random_instance(seed: u64) -> (Network, Plan) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
-    /// The interdiction MIP's worst loss equals the largest cost over every loss set. Loss sets
-    /// of 3 are drawn from the nodes only, to keep enumeration small.
+    /// The interdiction MIP's worst loss equals the largest cost over every loss set, for losses
+    /// of the whole year or of half of it. Loss sets of 3 are drawn from the nodes only, to keep
+    /// enumeration small.
     #[test]
-    fn interdiction_equals_enumeration(seed in any::<u64>(), k in 1u32..=3) {
+    fn interdiction_equals_enumeration(seed in any::<u64>(), k in 1u32..=3, half in any::<bool>()) {
+        let duration = if half { 0.5 } else { 1.0 };
         let (net, plan) = random_instance(seed);
         let kinds = if k == 3 {
             targets(&["sites", "suppliers", "depots"])
         } else {
             targets(&["sites", "suppliers", "depots", "routes"])
         };
-        let options = WorstCaseOptions { k, targets: kinds.clone(), single_points_of_failure: false };
+        let options = losses(k, &kinds, duration);
         let found = worst_case(&net, &plan, &options, &[], &Settings::default(), &SolveControl::default())
             .expect("worst case");
         prop_assert_eq!(found.status, Status::Optimal);
-        let oracle = enumerate_worst(&net, &plan, k, &kinds);
+        let oracle = enumerate_worst(&net, &plan, k, &kinds, duration);
         let tol = 1e-6 * oracle.abs().max(1.0);
         prop_assert!((found.cost - oracle).abs() <= tol, "MIP worst {} vs enumeration {}", found.cost, oracle);
         let mip = found.mip_value.expect("incumbent");
@@ -261,9 +286,8 @@ fn p_median_loss_reassigns_to_nearest_open_site() {
         "solve finds a p-median optimum"
     );
     let options = WorstCaseOptions {
-        k: 1,
-        targets: targets(&["sites"]),
         single_points_of_failure: true,
+        ..losses(1, &targets(&["sites"]), 1.0)
     };
     let found = worst_case(
         &net,
@@ -381,7 +405,7 @@ fn bad_plan_and_targets_are_input_errors() {
 }
 
 /// Largest second-stage cost over the intact network and every loss of 1..=k of `elements`.
-fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element]) -> f64 {
+fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element], duration: f64) -> f64 {
     let mut sets: Vec<Vec<Element>> = vec![Vec::new()];
     for size in 1..=k {
         let mut next = Vec::new();
@@ -406,6 +430,14 @@ fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element]) -> f64
             } else {
                 loss_case(net, s)
             };
+            for e in s {
+                match e {
+                    Element::Supplier(i) => c.supplier[*i] = 1.0 - duration,
+                    Element::Site(i) => c.site[*i] = 1.0 - duration,
+                    Element::Depot(i) => c.depot[*i] = 1.0 - duration,
+                    Element::Route(i) => c.route[*i] = 1.0 - duration,
+                }
+            }
             c.probability = p;
             c
         })
@@ -446,7 +478,7 @@ fn subsets<T: Copy>(items: &[T], q: usize) -> Vec<Vec<T>> {
 /// sites or suppliers (enumerated LPs); the robust loop's cost is the least of them.
 #[test]
 fn robust_siting_equals_enumeration_of_plans() {
-    for (seed, k) in [(11u64, 1u32), (12, 1), (13, 2)] {
+    for (seed, k, duration) in [(11u64, 1u32, 1.0), (12, 1, 0.5), (13, 2, 1.0)] {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let open_cost: Vec<f64> = (0..3)
             .map(|_| rng.gen_range(50.0..400.0f64).round())
@@ -500,12 +532,11 @@ fn robust_siting_equals_enumeration_of_plans() {
                     first += open_cost[i] + module_cost[i] * f64::from(modules[i]);
                 }
             }
-            best = best.min(first + worst_over(&net, &plan, k as usize, &elements));
+            best = best.min(first + worst_over(&net, &plan, k as usize, &elements, duration));
         }
         let robust = solve_robust(
             &net,
-            k,
-            &kinds,
+            &losses(k, &kinds, duration),
             &Settings::default(),
             &SolveControl::default(),
             &|_| {},
@@ -570,14 +601,13 @@ fn fortification_equals_enumeration_of_protection_sets() {
                 .filter(|i| !protect.contains(i))
                 .map(|i| elements[*i])
                 .collect();
-            best = best.min(worst_over(&net, &plan, k as usize, &open));
+            best = best.min(worst_over(&net, &plan, k as usize, &open, 1.0));
         }
-        let unprotected = worst_over(&net, &plan, k as usize, &elements);
+        let unprotected = worst_over(&net, &plan, k as usize, &elements, 1.0);
         let result = fortify(
             &net,
             &plan,
-            k,
-            &kinds,
+            &losses(k, &kinds, 1.0),
             limit,
             &Settings::default(),
             &SolveControl::default(),
@@ -616,8 +646,7 @@ fn loops_stop_at_the_time_limit() {
     let kinds = targets(&["sites", "suppliers"]);
     let robust = solve_robust(
         &net,
-        1,
-        &kinds,
+        &losses(1, &kinds, 1.0),
         &settings,
         &SolveControl::default(),
         &|_| {},
@@ -627,8 +656,7 @@ fn loops_stop_at_the_time_limit() {
     let f = fortify(
         &net,
         &plan,
-        1,
-        &kinds,
+        &losses(1, &kinds, 1.0),
         ProtectionLimit::Count(1),
         &settings,
         &SolveControl::default(),

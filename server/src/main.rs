@@ -85,6 +85,9 @@ enum Command {
             value_delimiter = ','
         )]
         targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
     },
     /// The worst loss of up to K elements for a fixed PLAN (one interdiction MIP), with its cost
     /// and shortfall, and every element lost alone, ranked (single points of failure).
@@ -103,6 +106,9 @@ enum Command {
             value_delimiter = ','
         )]
         targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
         /// Time limit in seconds (the best loss found and its bound are reported).
         #[arg(long)]
         time_limit: Option<f64>,
@@ -138,6 +144,9 @@ enum Command {
             value_delimiter = ','
         )]
         targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
         /// Time limit in seconds for the whole loop (the best protection found is reported).
         #[arg(long)]
         time_limit: Option<f64>,
@@ -312,6 +321,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             saa,
             robust_k,
             targets,
+            duration,
         } => {
             let mut model: Model = stockade::parse_model(&read_input(&model)?)?;
             if let Some(k) = survive {
@@ -354,10 +364,15 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             }
             if let Some(k) = robust_k {
                 let currency = net.model.currency.clone();
+                let losses = stockade::interdiction::WorstCaseOptions {
+                    k,
+                    targets,
+                    duration,
+                    single_points_of_failure: true,
+                };
                 let robust = stockade::robust::solve_robust(
                     &net,
-                    k,
-                    &targets,
+                    &losses,
                     &settings,
                     &stockade::SolveControl::default(),
                     &|it| eprintln!("{}", stockade::robust::describe_iteration(it, &currency)),
@@ -466,6 +481,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             plan,
             k,
             targets,
+            duration,
             time_limit,
             json,
         } => {
@@ -474,6 +490,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             let options = stockade::interdiction::WorstCaseOptions {
                 k,
                 targets,
+                duration,
                 single_points_of_failure: true,
             };
             let settings = Settings {
@@ -502,6 +519,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             protect,
             budget,
             targets,
+            duration,
             time_limit,
             json,
         } => {
@@ -521,11 +539,16 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 ..Settings::default()
             };
             let currency = net.model.currency.clone();
+            let losses = stockade::interdiction::WorstCaseOptions {
+                k,
+                targets,
+                duration,
+                single_points_of_failure: false,
+            };
             let result = stockade::robust::fortify(
                 &net,
                 &plan,
-                k,
-                &targets,
+                &losses,
                 limit,
                 &settings,
                 &stockade::SolveControl::default(),

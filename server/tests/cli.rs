@@ -340,6 +340,34 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
     assert_eq!(spof["element"]["id"], "a");
     assert!((spof["cost"].as_f64().expect("present") - 220.0).abs() < 1e-6);
 
+    // Lost for half the year, a keeps 50 t: a 50 x 1 + c 50 x 2 = 150, the worst single loss.
+    let out = stockade(
+        &[
+            "worst-case",
+            &model,
+            &plan,
+            "--targets",
+            "sites",
+            "--duration",
+            "0.5",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        (v["cost"].as_f64().expect("cost") - 150.0).abs() < 1e-6,
+        "{v}"
+    );
+    let out = stockade(&["worst-case", &model, &plan, "--duration", "1.5"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--duration"),
+        "{}",
+        text(&out.stderr)
+    );
+
     let human = stockade(&["worst-case", &model, &plan, "--targets", "sites"], None);
     assert!(human.status.success(), "{}", text(&human.stderr));
     assert!(text(&human.stdout).contains("single points of failure"));
@@ -424,5 +452,37 @@ fn worst_case_input_errors_name_the_field() {
         "--protect or --budget is required"
     );
     let _ = std::fs::remove_file(&model);
+    let _ = std::fs::remove_file(&plan);
+}
+
+/// The README's single points of failure of models/rare-earths.json: the plan from `solve`,
+/// then `worst-case --k 1`; the first rank is the Chinese separation slice, 8,010 t/yr short.
+#[test]
+fn readme_single_points_of_failure_of_rare_earths() {
+    let plan =
+        std::env::temp_dir().join(format!("stockade-cli-re-{}-plan.json", std::process::id()));
+    let plan = plan.display().to_string();
+    let out = stockade(
+        &["solve", "models/rare-earths.json", "--plan-out", &plan],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = stockade(
+        &[
+            "worst-case",
+            "models/rare-earths.json",
+            &plan,
+            "--k",
+            "1",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let first = &v["single_points_of_failure"][0];
+    assert_eq!(first["element"]["id"], "cn_sep");
+    assert!((first["shortfall_t"].as_f64().expect("t") - 8010.0).abs() < 1e-3);
+    assert_eq!(first["priority1_shortfall_t"].as_f64(), Some(0.0));
     let _ = std::fs::remove_file(&plan);
 }

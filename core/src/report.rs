@@ -452,8 +452,12 @@ pub fn render_worst_case(w: &crate::interdiction::WorstCase) -> String {
     }
     let _ = writeln!(
         s,
-        "  MIP         {} rows x {} columns, {} binary; {:.3} s in all",
-        w.model_size.rows, w.model_size.columns, w.model_size.integer_columns, w.runtime_s
+        "  MIP         {} rows x {} columns, {} binary; {:.3} s (all solves {:.3} s)",
+        w.model_size.rows,
+        w.model_size.columns,
+        w.model_size.integer_columns,
+        w.mip_runtime_s,
+        w.runtime_s
     );
     render_spof(&mut s, &w.single_points_of_failure, cur, w.base_cost);
     s

@@ -765,8 +765,7 @@ pub fn single_points_of_failure(
                 .iter()
                 .zip(&m.demand)
                 .filter(|(_, d)| d.priority <= 1)
-                .map(|(t, _)| *t)
-                .sum(),
+                .fold(0.0, |a, (t, _)| a + t),
         })
         .collect();
     out.sort_by(|a, b| {
@@ -845,7 +844,7 @@ pub fn worst_case(
         cost,
         base_cost,
         first_stage_cost,
-        shortfall_t: by_demand.iter().sum(),
+        shortfall_t: by_demand.iter().fold(0.0, |a, b| a + b),
         shortfall,
         bound,
         gap,

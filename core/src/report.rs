@@ -557,6 +557,9 @@ pub fn render_fortification(f: &crate::robust::Fortification) -> String {
     if let Some(g) = f.gap {
         let _ = writeln!(s, "  gap           {:.4}%", 100.0 * g);
     }
+    for n in &f.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
     render_iterations(&mut s, &f.iterations, cur);
     if let Some(w) = &f.worst_case {
         let _ = writeln!(s);

@@ -325,6 +325,8 @@ pub struct Fortification {
     pub iterations: Vec<LoopIteration>,
     /// The worst loss left with the chosen protection.
     pub worst_case: Option<WorstCase>,
+    /// Things a reader must know (e.g. nothing could be protected within the budget).
+    pub notes: Vec<String>,
     /// Wall-clock seconds.
     pub runtime_s: f64,
 }
@@ -447,8 +449,17 @@ pub fn fortify(
         gap: None,
         iterations: Vec::new(),
         worst_case: None,
+        notes: Vec::new(),
         runtime_s: 0.0,
     };
+    if protectable.is_empty() {
+        out.notes.push(match limit {
+            ProtectionLimit::Budget(_) => {
+                "no target element has a protection_cost in the model: nothing can be protected within a budget".to_string()
+            }
+            ProtectionLimit::Count(_) => "there are no target elements to protect".to_string(),
+        });
+    }
     let mut best: Option<(f64, Vec<Element>)> = None;
     let mut found: Vec<Vec<Element>> = Vec::new();
     loop {
@@ -537,10 +548,11 @@ pub fn fortify(
         }
     }
     if let Some((_, protected)) = best {
+        // fold from +0.0: an empty f64 sum is -0.0, which prints as "-0.00".
         out.protection_cost = protected
             .iter()
             .map(|e| protection_cost(net, *e).unwrap_or(0.0))
-            .sum();
+            .fold(0.0, |a, b| a + b);
         out.protected = protected.iter().map(|e| ElementRef::of(net, *e)).collect();
         let options = WorstCaseOptions {
             single_points_of_failure: false,

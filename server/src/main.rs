@@ -75,8 +75,9 @@ enum Command {
         #[arg(long, value_name = "M:N:N'")]
         saa: Option<String>,
         /// Robust siting: minimise first-stage cost plus the worst second-stage cost over every
-        /// loss of up to K elements (cutting-plane loop; gap per iteration on stderr).
-        #[arg(long, value_name = "K")]
+        /// loss of up to K elements (cutting-plane loop; gap per iteration on stderr). It replaces
+        /// the model's scenarios and risk, so it does not combine with sampling or SAA.
+        #[arg(long, value_name = "K", conflicts_with_all = ["sample", "saa", "build_only"])]
         robust_k: Option<u32>,
         /// Element kinds the robust plan must withstand losing, comma-separated.
         #[arg(

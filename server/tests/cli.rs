@@ -451,6 +451,15 @@ fn worst_case_input_errors_name_the_field() {
         Some(2),
         "--protect or --budget is required"
     );
+    let out = stockade(
+        &["solve", &model, "--robust-k", "1", "--sample", "10"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "robust siting does not combine with sampling"
+    );
     let _ = std::fs::remove_file(&model);
     let _ = std::fs::remove_file(&plan);
 }

@@ -87,6 +87,7 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
             module_cost: rng.gen_range(1_000.0..5_000.0f64).round(),
             unit_cost: rng.gen_range(1.0..10.0f64).round(),
             hardening: Vec::new(),
+            protection_cost: None,
         });
     }
     for i in 0..size.sites {
@@ -106,6 +107,7 @@ pub fn synthetic(size: Size, seed: u64) -> Model {
                 capacity: None,
                 distance_km: None,
                 chokepoints: Vec::new(),
+                protection_cost: None,
             });
         }
     }

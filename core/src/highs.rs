@@ -125,6 +125,9 @@ fn apply_settings(h: &Instance, settings: &Settings) -> Result<(), StockadeError
     }
     h.set_int("random_seed", i64::from(settings.seed.min(i32::MAX as u32)))?;
     h.set_string("presolve", if settings.presolve { "on" } else { "off" })?;
+    if let Some(tol) = settings.mip_feasibility_tolerance {
+        h.set_double("mip_feasibility_tolerance", tol)?;
+    }
     Ok(())
 }
 

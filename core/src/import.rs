@@ -107,6 +107,7 @@ fn facility(id: String, capacity: f64, open_cost: f64) -> Site {
         module_cost: 0.0,
         unit_cost: 0.0,
         hardening: Vec::new(),
+        protection_cost: None,
     }
 }
 
@@ -136,6 +137,7 @@ fn link(from: String, to: String, unit_cost: f64) -> Route {
         capacity: None,
         distance_km: None,
         chokepoints: Vec::new(),
+        protection_cost: None,
     }
 }
 

@@ -6,7 +6,9 @@
 //! solved with HiGHS.
 //!
 //! One pipeline: [`Model`] (the input file) -> [`Network`] (validated) -> [`ScenarioSet`] ->
-//! [`SitingProblem`] (sparse MIP) -> HiGHS -> [`SolveResult`].
+//! [`SitingProblem`] (sparse MIP) -> HiGHS -> [`SolveResult`]. The worst case of a plan (which
+//! k losses hurt most, DESIGN §4.3) is [`interdiction::worst_case`]; the min-max plan and the
+//! choice of what to protect are [`robust::solve_robust`] and [`robust::fortify`].
 //!
 //! ```no_run
 //! let text = std::fs::read_to_string("models/rare-earths.json")?;
@@ -24,12 +26,14 @@ pub mod game;
 mod highs;
 pub use highs::{LpOutcome, LpSession};
 pub mod import;
+pub mod interdiction;
 pub mod mip;
 pub mod model;
 pub mod network;
 pub mod plan;
 pub mod report;
 pub mod result;
+pub mod robust;
 pub mod saa;
 pub mod scenario;
 pub mod share;

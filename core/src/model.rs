@@ -163,6 +163,11 @@ pub struct Supplier {
     /// Cost per t supplied (currency/t).
     #[serde(default)]
     pub unit_cost: f64,
+    /// Annualised cost of protecting this supplier so that it cannot be lost (guards, redundancy,
+    /// cyber hardening), currency/yr. Used by `stockade fortify --budget`; an element without
+    /// it cannot be bought protection within a budget (it can still be chosen by `--protect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_cost: Option<f64>,
 }
 
 /// A processing site: converts `input` into `output` with `yield`; capacity comes in modules.
@@ -213,6 +218,11 @@ pub struct Site {
     /// Hardening options (used by the disruption analyses).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hardening: Vec<HardeningOption>,
+    /// Annualised cost of protecting this site so that it cannot be lost (guards, redundancy,
+    /// cyber hardening), currency/yr. Used by `stockade fortify --budget`; an element without
+    /// it cannot be bought protection within a budget (it can still be chosen by `--protect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_cost: Option<f64>,
 }
 
 fn one() -> f64 {
@@ -268,6 +278,11 @@ pub struct Depot {
     /// Party that owns it, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
+    /// Annualised cost of protecting this depot so that it cannot be lost (guards, redundancy,
+    /// cyber hardening), currency/yr. Used by `stockade fortify --budget`; an element without
+    /// it cannot be bought protection within a budget (it can still be chosen by `--protect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_cost: Option<f64>,
 }
 
 /// A demand node.
@@ -339,6 +354,11 @@ pub struct Route {
     /// Named chokepoints the route passes (e.g. `Malacca`), which scenarios can close.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chokepoints: Vec<String>,
+    /// Annualised cost of protecting this route so that it cannot be lost (guards, redundancy,
+    /// cyber hardening), currency/yr. Used by `stockade fortify --budget`; an element without
+    /// it cannot be bought protection within a budget (it can still be chosen by `--protect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protection_cost: Option<f64>,
 }
 
 impl Route {

@@ -373,6 +373,9 @@ impl Validator {
             }
             self.nonneg(format!("{p}.capacity"), &s.id, s.capacity);
             self.nonneg(format!("{p}.unit_cost"), &s.id, s.unit_cost);
+            if let Some(c) = s.protection_cost {
+                self.nonneg(format!("{p}.protection_cost"), &s.id, c);
+            }
         }
         for (i, s) in m.sites.iter().enumerate() {
             let p = format!("sites[{i}]");
@@ -430,6 +433,9 @@ impl Validator {
             self.nonneg(format!("{p}.open_cost"), &s.id, s.open_cost);
             self.nonneg(format!("{p}.module_cost"), &s.id, s.module_cost);
             self.nonneg(format!("{p}.unit_cost"), &s.id, s.unit_cost);
+            if let Some(c) = s.protection_cost {
+                self.nonneg(format!("{p}.protection_cost"), &s.id, c);
+            }
             let mut hseen = HashSet::new();
             for (k, h) in s.hardening.iter().enumerate() {
                 let hp = format!("{p}.hardening[{k}]");
@@ -446,6 +452,9 @@ impl Validator {
             self.nonneg(format!("{p}.capacity"), &d.id, d.capacity);
             self.nonneg(format!("{p}.open_cost"), &d.id, d.open_cost);
             self.nonneg(format!("{p}.holding_cost"), &d.id, d.holding_cost);
+            if let Some(c) = d.protection_cost {
+                self.nonneg(format!("{p}.protection_cost"), &d.id, c);
+            }
             let mut held = 0.0;
             for (mat, t) in &d.existing_stock {
                 if !material_ok(mat) {
@@ -536,6 +545,9 @@ impl Validator {
                 );
             }
             self.nonneg(format!("{p}.unit_cost"), &key, r.unit_cost);
+            if let Some(c) = r.protection_cost {
+                self.nonneg(format!("{p}.protection_cost"), &key, c);
+            }
             if let Some(c) = r.capacity {
                 self.nonneg(format!("{p}.capacity"), &key, c);
             }

@@ -129,6 +129,18 @@ pub struct ScenarioHandles {
 /// (or of 1e6 when there is none): dearer than any penalised shortfall, so it comes last.
 pub const EVALUATION_HARD_PENALTY: f64 = 10.0;
 
+/// Penalty per t of hard demand unmet when a fixed plan is evaluated (and in the worst-case
+/// analyses): [`EVALUATION_HARD_PENALTY`] times the model's largest penalty, or times 1e6 when
+/// the model has none.
+pub fn evaluation_hard_penalty(net: &Network) -> f64 {
+    let largest = net
+        .demand_penalty
+        .iter()
+        .flatten()
+        .fold(0.0f64, |a, b| a.max(*b));
+    EVALUATION_HARD_PENALTY * if largest > 0.0 { largest } else { 1e6 }
+}
+
 impl<'a> SitingProblem<'a> {
     /// Builds the whole formulation: first stage, every scenario, every policy in the model.
     pub fn build(net: &'a Network, scenarios: &'a ScenarioSet, options: &BuildOptions<'_>) -> Self {
@@ -628,13 +640,7 @@ impl<'a> SitingProblem<'a> {
 
     /// Penalty per t of hard demand unmet in an evaluation.
     fn hard_penalty(&self) -> f64 {
-        let largest = self
-            .net
-            .demand_penalty
-            .iter()
-            .flatten()
-            .fold(0.0f64, |a, b| a.max(*b));
-        EVALUATION_HARD_PENALTY * if largest > 0.0 { largest } else { 1e6 }
+        evaluation_hard_penalty(self.net)
     }
 
     /// Risk term (Rockafellar-Uryasev): CVaR_beta = eta + 1/(1-beta) sum_w p_w xi_w with

@@ -28,6 +28,12 @@ pub struct Settings {
     pub presolve: bool,
     /// Print the HiGHS log on stderr.
     pub log: bool,
+    /// Tolerance within which HiGHS accepts an integer variable as integer (and a MIP row as
+    /// met); none keeps HiGHS's own (1e-6). Formulations with large big-M coefficients (the
+    /// interdiction MIP prices hard demand at a large penalty) set it tighter, since a binary at
+    /// 1e-6 times a big-M of 1e7 is a real error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mip_feasibility_tolerance: Option<f64>,
     /// How to solve a two-stage model: the extensive form in one MIP, Benders decomposition, or
     /// the choice made by size (`auto`). The result says which one ran.
     pub method: Method,
@@ -69,6 +75,7 @@ impl Default for Settings {
             presolve: true,
             log: false,
             method: Method::Auto,
+            mip_feasibility_tolerance: None,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum JobKind {
     Evaluate,
     /// Joint stockpile and cost sharing across the model's parties (`stockade share`).
     Share,
+    /// The worst loss of up to k elements for a fixed plan, with the ranked single points of
+    /// failure (`stockade worst-case`).
+    WorstCase,
 }
 
 impl JobKind {
@@ -41,11 +44,17 @@ impl JobKind {
             JobKind::Solve => "solve",
             JobKind::Evaluate => "evaluate",
             JobKind::Share => "share",
+            JobKind::WorstCase => "worst_case",
         }
     }
 
     /// Every kind, for error messages.
-    pub const ALL: [JobKind; 3] = [JobKind::Solve, JobKind::Evaluate, JobKind::Share];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Solve,
+        JobKind::Evaluate,
+        JobKind::Share,
+        JobKind::WorstCase,
+    ];
 
     /// Parses a stored name.
     pub fn parse(name: &str) -> Option<JobKind> {
@@ -62,7 +71,7 @@ pub struct StoredInput {
     /// Effective solver settings (`solve`).
     #[serde(default)]
     pub settings: Settings,
-    /// The plan to evaluate (`evaluate`), as `solve` returns it in `plan`.
+    /// The plan to evaluate (`evaluate`, `worst_case`), as `solve` returns it in `plan`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,
     /// Evaluation settings (`evaluate`).
@@ -74,6 +83,9 @@ pub struct StoredInput {
     /// Seed of that sample.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// What can be lost (`worst_case`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_case: Option<stockade::interdiction::WorstCaseOptions>,
 }
 
 fn default_seed() -> u64 {
@@ -90,6 +102,7 @@ impl StoredInput {
             evaluation: None,
             scenarios: None,
             seed: default_seed(),
+            worst_case: None,
         }
     }
 }
@@ -117,17 +130,33 @@ pub fn run_analysis(
     scenario_progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<AnalysisOutput, StockadeError> {
     match kind {
+        JobKind::WorstCase => {
+            let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
+            let plan = stored_plan(input)?;
+            let options = input.worst_case.clone().unwrap_or_default();
+            let found = {
+                let _span = info_span!("worst_case", k = options.k).entered();
+                stockade::interdiction::worst_case(
+                    &net,
+                    &plan,
+                    &options,
+                    &[],
+                    &input.settings,
+                    control,
+                )?
+            };
+            let value = serde_json::to_value(&found)
+                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
+            Ok(AnalysisOutput {
+                result: value,
+                solver_status: found.status.as_str().to_string(),
+                interrupted: found.status == stockade::Status::Interrupted,
+                objective: Some(found.cost),
+            })
+        }
         JobKind::Evaluate => {
             let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
-            let plan_value = input
-                .plan
-                .clone()
-                .ok_or_else(|| InputError::single("plan", "an evaluate job needs a plan"))?;
-            let plan: stockade::Plan =
-                serde_path_to_error::deserialize(plan_value).map_err(|e| {
-                    let path = e.path().to_string();
-                    InputError::single(format!("plan.{path}"), e.into_inner().to_string())
-                })?;
+            let plan = stored_plan(input)?;
             let set = match input.scenarios {
                 Some(_) if net.model.hazards.is_empty() => {
                     return Err(InputError::single(
@@ -202,6 +231,18 @@ pub fn run_analysis(
             })
         }
     }
+}
+
+/// The plan of an `evaluate` or `worst_case` job.
+fn stored_plan(input: &StoredInput) -> Result<stockade::Plan, StockadeError> {
+    let plan_value = input
+        .plan
+        .clone()
+        .ok_or_else(|| InputError::single("plan", "this job needs a plan"))?;
+    serde_path_to_error::deserialize(plan_value).map_err(|e| {
+        let path = e.path().to_string();
+        InputError::single(format!("plan.{path}"), e.into_inner().to_string()).into()
+    })
 }
 
 /// An event as sent to live subscribers. Lifecycle events carry the store's sequence number;

@@ -79,6 +79,86 @@ enum Command {
         /// an independent sample of N' for the upper bound.
         #[arg(long, value_name = "M:N:N'")]
         saa: Option<String>,
+        /// Robust siting: minimise first-stage cost plus the worst second-stage cost over every
+        /// loss of up to K elements (cutting-plane loop; gap per iteration on stderr). It replaces
+        /// the model's scenarios and risk, so it does not combine with sampling or SAA.
+        #[arg(long, value_name = "K", conflicts_with_all = ["sample", "saa", "build_only"])]
+        robust_k: Option<u32>,
+        /// Element kinds the robust plan must withstand losing, comma-separated.
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
+        targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
+    },
+    /// The worst loss of up to K elements for a fixed PLAN (one interdiction MIP), with its cost
+    /// and shortfall, and every element lost alone, ranked (single points of failure).
+    WorstCase {
+        /// Model file, or - to read stdin.
+        model: String,
+        /// Plan file written by `solve --plan-out`.
+        plan: PathBuf,
+        /// Most elements lost at once.
+        #[arg(long, default_value_t = 1)]
+        k: u32,
+        /// Element kinds that can be lost, comma-separated (sites, suppliers, depots, routes).
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
+        targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
+        /// Time limit in seconds (the best loss found and its bound are reported).
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Print the JSON result.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which elements of a fixed PLAN to protect so that the worst loss of up to K unprotected
+    /// elements hurts least (defender-attacker-defender; gap per iteration on stderr).
+    Fortify {
+        /// Model file, or - to read stdin.
+        model: String,
+        /// Plan file written by `solve --plan-out`.
+        plan: PathBuf,
+        /// Most elements lost at once.
+        #[arg(long, default_value_t = 1)]
+        k: u32,
+        /// Protect at most Q elements.
+        #[arg(
+            long,
+            value_name = "Q",
+            conflicts_with = "budget",
+            required_unless_present = "budget"
+        )]
+        protect: Option<u32>,
+        /// Protect within this budget (currency/yr), each element at its `protection_cost`.
+        #[arg(long, value_name = "B")]
+        budget: Option<f64>,
+        /// Element kinds that can be lost and protected, comma-separated.
+        #[arg(
+            long,
+            default_value = "sites,suppliers,depots,routes",
+            value_delimiter = ','
+        )]
+        targets: Vec<String>,
+        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+        #[arg(long, default_value_t = 1.0)]
+        duration: f64,
+        /// Time limit in seconds for the whole loop (the best protection found is reported).
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Print the JSON result.
+        #[arg(long)]
+        json: bool,
     },
     /// Evaluate a fixed PLAN on scenarios sampled from the model's hazards (or its explicit
     /// scenarios): expected cost, shortfall, CVaR, availability, the worst scenarios.
@@ -252,6 +332,20 @@ fn parse_saa(text: &str, seed: u64) -> Result<stockade::saa::SaaDesign, Stockade
     }
 }
 
+fn read_plan(path: &Path) -> Result<stockade::Plan, StockadeError> {
+    let text = read_file(path)?;
+    serde_json::from_str(&text)
+        .map_err(|e| InputError::single(path.display().to_string(), e.to_string()).into())
+}
+
+fn write_plan(path: &Path, plan: &stockade::Plan) -> Result<(), StockadeError> {
+    let text =
+        serde_json::to_string_pretty(plan).map_err(|e| StockadeError::Solver(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| {
+        InputError::single(path.display().to_string(), format!("cannot write: {e}")).into()
+    })
+}
+
 fn instance_name(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -285,6 +379,9 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             survive_fraction,
             survive_priority,
             saa,
+            robust_k,
+            targets,
+            duration,
         } => {
             let mut model: Model = stockade::parse_model(&read_input(&model)?)?;
             if let Some(k) = survive {
@@ -330,6 +427,38 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
+            if let Some(k) = robust_k {
+                let currency = net.model.currency.clone();
+                let losses = stockade::interdiction::WorstCaseOptions {
+                    k,
+                    targets,
+                    duration,
+                    single_points_of_failure: true,
+                };
+                let robust = stockade::robust::solve_robust(
+                    &net,
+                    &losses,
+                    &settings,
+                    &stockade::SolveControl::default(),
+                    &|it| eprintln!("{}", stockade::robust::describe_iteration(it, &currency)),
+                )?;
+                if let Some(path) = &plan_out {
+                    match &robust.plan {
+                        Some(plan) => write_plan(path, plan)?,
+                        None => eprintln!(
+                            "no plan to write to {} (status {})",
+                            path.display(),
+                            robust.status.as_str()
+                        ),
+                    }
+                }
+                if json {
+                    print_json(&robust)?;
+                } else {
+                    print!("{}", stockade::report::render_robust(&robust));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let scenarios = match sample {
                 Some(n) if net.model.hazards.is_empty() => {
                     return Err(InputError::single(
@@ -348,11 +477,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 &stockade::SolveControl::default(),
             )?;
             if let (Some(path), Some(plan)) = (&plan_out, &result.plan) {
-                let text = serde_json::to_string_pretty(plan)
-                    .map_err(|e| StockadeError::Solver(e.to_string()))?;
-                std::fs::write(path, text).map_err(|e| {
-                    InputError::single(path.display().to_string(), format!("cannot write: {e}"))
-                })?;
+                write_plan(path, plan)?;
             } else if let Some(path) = &plan_out {
                 eprintln!(
                     "no plan to write to {} (status {})",
@@ -457,6 +582,91 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 print_json(&report)?;
             } else {
                 print!("{}", stockade::report::render_share(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::WorstCase {
+            model,
+            plan,
+            k,
+            targets,
+            duration,
+            time_limit,
+            json,
+        } => {
+            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
+            let plan = read_plan(&plan)?;
+            let options = stockade::interdiction::WorstCaseOptions {
+                k,
+                targets,
+                duration,
+                single_points_of_failure: true,
+            };
+            let settings = Settings {
+                time_limit_s: time_limit,
+                ..Settings::default()
+            };
+            let found = stockade::interdiction::worst_case(
+                &net,
+                &plan,
+                &options,
+                &[],
+                &settings,
+                &stockade::SolveControl::default(),
+            )?;
+            if json {
+                print_json(&found)?;
+            } else {
+                print!("{}", stockade::report::render_worst_case(&found));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fortify {
+            model,
+            plan,
+            k,
+            protect,
+            budget,
+            targets,
+            duration,
+            time_limit,
+            json,
+        } => {
+            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
+            let plan = read_plan(&plan)?;
+            let limit = match (protect, budget) {
+                (Some(q), _) => stockade::robust::ProtectionLimit::Count(q),
+                (None, Some(b)) => stockade::robust::ProtectionLimit::Budget(b),
+                (None, None) => {
+                    return Err(
+                        InputError::single("--protect", "give --protect Q or --budget B").into(),
+                    )
+                }
+            };
+            let settings = Settings {
+                time_limit_s: time_limit,
+                ..Settings::default()
+            };
+            let currency = net.model.currency.clone();
+            let losses = stockade::interdiction::WorstCaseOptions {
+                k,
+                targets,
+                duration,
+                single_points_of_failure: false,
+            };
+            let result = stockade::robust::fortify(
+                &net,
+                &plan,
+                &losses,
+                limit,
+                &settings,
+                &stockade::SolveControl::default(),
+                &|it| eprintln!("{}", stockade::robust::describe_iteration(it, &currency)),
+            )?;
+            if json {
+                print_json(&result)?;
+            } else {
+                print!("{}", stockade::report::render_fortification(&result));
             }
             Ok(ExitCode::SUCCESS)
         }

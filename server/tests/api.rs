@@ -973,3 +973,71 @@ async fn the_solution_method_is_a_setting() {
         r.text
     );
 }
+
+/// A worst-case job on the README's two-site model (plan: one 1000 t module at each site).
+/// By hand, losing texas leaves kalgoorlie's 1000 t at 400/t and 500 t short at 1e6/t:
+/// 400 000 + 500 000 000 = 500 400 000; losing kalgoorlie costs 50 000 + 500 000 000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worst_case_job_finds_the_costliest_loss() {
+    let server = sqlite_server(config()).await;
+    let state = &server.state;
+    let planner = key(state, "acme", Role::Planner).await;
+    let solved = post(state, "/v1/solve", &planner, &json!({"model": tiny()})).await;
+    assert_eq!(solved.status, StatusCode::OK, "{}", solved.text);
+    let plan = solved.body["plan"].clone();
+
+    let no_plan = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "worst_case", "model": tiny()}),
+    )
+    .await;
+    assert_eq!(no_plan.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_plan.body["error"]["details"][0]["path"], "plan");
+    let bad_target = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "worst_case", "model": tiny(), "plan": plan,
+                "worst_case": {"targets": ["sites", "mines"]}}),
+    )
+    .await;
+    assert_eq!(bad_target.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad_target.body["error"]["details"][0]["path"],
+        "worst_case.targets[1]"
+    );
+    let stray = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "solve", "model": tiny(), "worst_case": {"k": 1}}),
+    )
+    .await;
+    assert_eq!(stray.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "worst_case", "model": tiny(), "plan": plan,
+                "worst_case": {"k": 1, "targets": ["sites"]}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["kind"], "worst_case");
+    let done = wait_for(state, &planner, &id, Duration::from_secs(60), is_final).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let result = get(state, &format!("/v1/jobs/{id}/result"), &planner).await;
+    assert_eq!(result.body["status"], "optimal", "{}", result.text);
+    assert_eq!(result.body["lost"][0]["id"], "texas");
+    assert!(close(result.body["cost"].as_f64().unwrap(), 500_400_000.0));
+    assert!(close(result.body["shortfall_t"].as_f64().unwrap(), 500.0));
+    assert!(close(result.body["base_cost"].as_f64().unwrap(), 250_000.0));
+    assert_eq!(
+        result.body["single_points_of_failure"][1]["element"]["id"],
+        "kalgoorlie"
+    );
+}

@@ -425,3 +425,237 @@ fn method_benders_from_the_command_line() {
         text(&bad.stderr)
     );
 }
+
+/// Three sites a (100 t, route cost 1, open 300), b (60 t, 3, open 100), c (80 t, 2, open 200)
+/// serve one demand of 100 t at a penalty of 20/t. By hand, with every site open:
+/// lose a -> c 80 x 2 + b 20 x 3 = 220; lose b or c -> a 100 x 1 = 100 (the intact cost);
+/// lose a + c -> b 60 x 3 + 40 x 20 = 980 (the worst pair, 40 t short).
+/// Protecting a leaves 100 as the worst single loss. Robust against one site loss: every plan
+/// by hand (first stage + worst loss): abc 600 + 220 = 820, ab 400 + 980, ac 500 + 560,
+/// bc 300 + 980, a 300 + 2000, b 100 + 2000, c 200 + 2000, none 2000: abc at 820.
+const THREE_SITES: &str = r#"{
+  "materials": [{"id": "m"}],
+  "countries": [{"code": "X"}],
+  "sites": [
+    {"id": "a", "country": "X", "output": "m", "module_capacity": 100, "max_modules": 1, "open_cost": 300},
+    {"id": "b", "country": "X", "output": "m", "module_capacity": 60, "max_modules": 1, "open_cost": 100},
+    {"id": "c", "country": "X", "output": "m", "module_capacity": 80, "max_modules": 1, "open_cost": 200}
+  ],
+  "demand": [{"id": "d", "country": "X", "material": "m", "demand": 100, "shortfall_penalty": 20}],
+  "routes": [
+    {"from": "a", "to": "d", "unit_cost": 1},
+    {"from": "b", "to": "d", "unit_cost": 3},
+    {"from": "c", "to": "d", "unit_cost": 2}
+  ]
+}"#;
+
+const ALL_OPEN: &str = r#"{"sites": {"a": {"open": true, "modules": 1},
+  "b": {"open": true, "modules": 1}, "c": {"open": true, "modules": 1}}}"#;
+
+fn temp_files(tag: &str) -> (String, String) {
+    let dir = std::env::temp_dir();
+    let model = dir.join(format!(
+        "stockade-cli-{tag}-{}-model.json",
+        std::process::id()
+    ));
+    let plan = dir.join(format!(
+        "stockade-cli-{tag}-{}-plan.json",
+        std::process::id()
+    ));
+    std::fs::write(&model, THREE_SITES).expect("write model");
+    std::fs::write(&plan, ALL_OPEN).expect("write plan");
+    (model.display().to_string(), plan.display().to_string())
+}
+
+#[test]
+fn worst_case_fortify_and_robust_solve_end_to_end() {
+    let (model, plan) = temp_files("worst");
+    let out = stockade(
+        &[
+            "worst-case",
+            &model,
+            &plan,
+            "--k",
+            "2",
+            "--targets",
+            "sites",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert!(
+        (v["cost"].as_f64().expect("present") - 980.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!((v["shortfall_t"].as_f64().expect("present") - 40.0).abs() < 1e-6);
+    assert!((v["base_cost"].as_f64().expect("present") - 100.0).abs() < 1e-6);
+    let mut lost: Vec<&str> = v["lost"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|e| e["id"].as_str().expect("present"))
+        .collect();
+    lost.sort();
+    assert_eq!(lost, ["a", "c"]);
+    let spof = &v["single_points_of_failure"][0];
+    assert_eq!(spof["element"]["id"], "a");
+    assert!((spof["cost"].as_f64().expect("present") - 220.0).abs() < 1e-6);
+
+    // Lost for half the year, a keeps 50 t: a 50 x 1 + c 50 x 2 = 150, the worst single loss.
+    let out = stockade(
+        &[
+            "worst-case",
+            &model,
+            &plan,
+            "--targets",
+            "sites",
+            "--duration",
+            "0.5",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        (v["cost"].as_f64().expect("cost") - 150.0).abs() < 1e-6,
+        "{v}"
+    );
+    let out = stockade(&["worst-case", &model, &plan, "--duration", "1.5"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--duration"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let human = stockade(&["worst-case", &model, &plan, "--targets", "sites"], None);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    assert!(text(&human.stdout).contains("single points of failure"));
+
+    let out = stockade(
+        &[
+            "fortify",
+            &model,
+            &plan,
+            "--k",
+            "1",
+            "--protect",
+            "1",
+            "--targets",
+            "sites",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert_eq!(v["protected"][0]["id"], "a");
+    assert!(
+        (v["upper_bound"].as_f64().expect("present") - 100.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!((v["unprotected_worst"].as_f64().expect("present") - 220.0).abs() < 1e-6);
+    assert!(text(&out.stderr).contains("gap"), "progress on stderr");
+
+    let out = stockade(
+        &[
+            "solve",
+            &model,
+            "--robust-k",
+            "1",
+            "--targets",
+            "sites",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert!(
+        (v["upper_bound"].as_f64().expect("present") - 820.0).abs() < 1e-6,
+        "{v}"
+    );
+    assert!(
+        text(&out.stderr).contains("iteration 1"),
+        "gap per iteration"
+    );
+    let _ = std::fs::remove_file(&model);
+    let _ = std::fs::remove_file(&plan);
+}
+
+#[test]
+fn worst_case_input_errors_name_the_field() {
+    let (model, plan) = temp_files("bad");
+    let out = stockade(
+        &["worst-case", &model, &plan, "--targets", "sites,mines"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--targets"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = stockade(&["fortify", &model, &plan, "--budget=-1"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("--budget"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = stockade(&["fortify", &model, &plan], None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--protect or --budget is required"
+    );
+    let out = stockade(
+        &["solve", &model, "--robust-k", "1", "--sample", "10"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "robust siting does not combine with sampling"
+    );
+    let _ = std::fs::remove_file(&model);
+    let _ = std::fs::remove_file(&plan);
+}
+
+/// The README's single points of failure of models/rare-earths.json: the plan from `solve`,
+/// then `worst-case --k 1`; the first rank is the Chinese separation slice, 8,010 t/yr short.
+#[test]
+fn readme_single_points_of_failure_of_rare_earths() {
+    let plan =
+        std::env::temp_dir().join(format!("stockade-cli-re-{}-plan.json", std::process::id()));
+    let plan = plan.display().to_string();
+    let out = stockade(
+        &["solve", "models/rare-earths.json", "--plan-out", &plan],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = stockade(
+        &[
+            "worst-case",
+            "models/rare-earths.json",
+            &plan,
+            "--k",
+            "1",
+            "--json",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let first = &v["single_points_of_failure"][0];
+    assert_eq!(first["element"]["id"], "cn_sep");
+    assert!((first["shortfall_t"].as_f64().expect("t") - 8010.0).abs() < 1e-3);
+    assert_eq!(first["priority1_shortfall_t"].as_f64(), Some(0.0));
+    let _ = std::fs::remove_file(&plan);
+}

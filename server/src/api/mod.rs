@@ -214,10 +214,13 @@ pub struct JobRequest {
     /// Settings; every field optional. For `solve` and `share`, the library's `Settings` (time
     /// limit capped by the server; for `share` it applies to each coalition solve); for
     /// `evaluate`, `EvaluationSettings` (`threads`, `warm_start`).
+    /// Settings; every field optional. For `solve`, the library's `Settings` (time limit capped
+    /// by the server; also for `worst_case`); for `evaluate`, `EvaluationSettings` (`threads`,
+    /// `warm_start`).
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub settings: Option<Value>,
-    /// `evaluate`: the plan, as a `solve` result gives it in `plan`.
+    /// `evaluate`, `worst_case`: the plan, as a `solve` result gives it in `plan`.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub plan: Option<Value>,
@@ -227,6 +230,12 @@ pub struct JobRequest {
     /// `evaluate`: seed of the sample (default 1).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// `worst_case`: what can be lost, every field optional: `k` (default 1), `targets`
+    /// (`sites`, `suppliers`, `depots`, `routes`; all by default), `duration` (share of the
+    /// year, default 1), `single_points_of_failure` (default true).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub worst_case: Option<Value>,
 }
 
 /// Body of `POST /v1/solve`.
@@ -386,6 +395,53 @@ fn checked_evaluation(
         scenarios: request.scenarios,
         seed: request.seed.unwrap_or(1),
         ..StoredInput::solve(request.model, Settings::default())
+    })
+}
+
+/// The input of a worst-case job, checked before it is accepted.
+fn checked_worst_case(request: JobRequest, cap_s: f64) -> Result<StoredInput, ApiError> {
+    for (field, given) in [
+        ("scenarios", request.scenarios.is_some()),
+        ("seed", request.seed.is_some()),
+    ] {
+        if given {
+            return Err(ApiError::invalid(field, "only for evaluate jobs"));
+        }
+    }
+    let plan = request
+        .plan
+        .ok_or_else(|| ApiError::invalid("plan", "a worst_case job needs a plan"))?;
+    serde_path_to_error::deserialize::<_, stockade::Plan>(plan.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::invalid(json_path("plan", &path), e.into_inner().to_string())
+    })?;
+    let options: stockade::interdiction::WorstCaseOptions = match request.worst_case {
+        None | Some(Value::Null) => Default::default(),
+        Some(v) => serde_path_to_error::deserialize(v).map_err(|e| {
+            let path = e.path().to_string();
+            ApiError::invalid(json_path("worst_case", &path), e.into_inner().to_string())
+        })?,
+    };
+    for (i, t) in options.targets.iter().enumerate() {
+        if !stockade::interdiction::TARGET_KINDS.contains(&t.as_str()) {
+            return Err(ApiError::invalid(
+                format!("worst_case.targets[{i}]"),
+                format!("unknown element kind `{t}`; expected sites, suppliers, depots or routes"),
+            ));
+        }
+    }
+    let d = options.duration;
+    if !(d.is_finite() && d > 0.0 && d <= 1.0) {
+        return Err(ApiError::invalid(
+            "worst_case.duration",
+            format!("must be a share of the year in (0, 1], got {d}"),
+        ));
+    }
+    let settings = checked_settings(request.settings, cap_s)?;
+    Ok(StoredInput {
+        plan: Some(plan),
+        worst_case: Some(options),
+        ..StoredInput::solve(request.model, settings)
     })
 }
 
@@ -712,19 +768,26 @@ pub async fn submit_job(
     let kind = request.kind;
     let input = match kind {
         JobKind::Solve | JobKind::Share => {
-            for (field, given) in [
-                ("plan", request.plan.is_some()),
-                ("scenarios", request.scenarios.is_some()),
-                ("seed", request.seed.is_some()),
+            for (field, given, kinds) in [
+                ("plan", request.plan.is_some(), "evaluate and worst_case"),
+                ("scenarios", request.scenarios.is_some(), "evaluate"),
+                ("seed", request.seed.is_some(), "evaluate"),
+                ("worst_case", request.worst_case.is_some(), "worst_case"),
             ] {
                 if given {
-                    return Err(ApiError::invalid(field, "only for evaluate jobs"));
+                    return Err(ApiError::invalid(field, format!("only for {kinds} jobs")));
                 }
             }
             let settings = checked_settings(request.settings, state.config.max_job_time_limit_s)?;
             StoredInput::solve(request.model, settings)
         }
-        JobKind::Evaluate => checked_evaluation(request, &model, &state.config.limits)?,
+        JobKind::Evaluate => {
+            if request.worst_case.is_some() {
+                return Err(ApiError::invalid("worst_case", "only for worst_case jobs"));
+            }
+            checked_evaluation(request, &model, &state.config.limits)?
+        }
+        JobKind::WorstCase => checked_worst_case(request, state.config.max_job_time_limit_s)?,
     };
     let id = format!("job_{}", auth::random_hex(16));
     let job = match state

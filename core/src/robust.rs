@@ -1,0 +1,585 @@
+//! Min-max planning against deliberate losses (DESIGN §4.3), by cutting-plane loops around the
+//! k-interdiction MIP of [`crate::interdiction`]:
+//!
+//! - **robust siting** ([`solve_robust`]): the plan that minimises first-stage cost plus the
+//!   worst second-stage cost over every loss of up to k elements. Column-and-constraint
+//!   generation: the master is the siting MIP with an epigraph variable `theta` above the
+//!   second-stage cost of every loss set found so far (each with its own copy of the second
+//!   stage); the subproblem is the interdiction MIP on the master's plan. The master's bound is a
+//!   lower bound, first-stage cost plus the interdiction's bound an upper bound.
+//! - **fortification** ([`fortify`], defender-attacker-defender): which elements to protect
+//!   (at most Q, or within a budget) so that the worst loss of up to k unprotected elements costs
+//!   least, for a fixed plan. The master chooses protection binaries `w` with
+//!   `theta >= Q_L - (Q_L - Q_0) sum_{e in L} w_e` for every attack L found so far (Q_L its
+//!   cost, Q_0 the intact cost, which every attack costs at least); the subproblem is the
+//!   interdiction MIP with the protected elements excluded.
+//!
+//! Both report the gap on every iteration and stop at the time limit with the best answer found.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InputError;
+use crate::interdiction::{
+    attack_case, describe, interdict, loss_outcome, worst_case, ElementRef, WorstCase,
+    WorstCaseOptions,
+};
+use crate::mip::{Col, SparseMip};
+use crate::model::{Risk, RiskMeasure, RiskOn};
+use crate::network::Network;
+use crate::plan::Plan;
+use crate::result::SolveResult;
+use crate::scenario::{intact, Element, ScenarioCase, ScenarioSet};
+use crate::siting::{evaluation_hard_penalty, BuildOptions, SitingProblem};
+use crate::solver::{solve_mip, Settings, SolveControl, Status};
+use crate::StockadeError;
+
+/// One iteration of a cutting-plane loop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopIteration {
+    /// 1, 2, ...
+    pub iteration: usize,
+    /// Proven lower bound on the optimum so far, currency/yr.
+    pub lower_bound: f64,
+    /// Cost of the best answer found so far (an upper bound), currency/yr.
+    pub upper_bound: f64,
+    /// Relative gap (upper - lower) / |upper|.
+    pub gap: f64,
+    /// The worst loss the subproblem found this iteration.
+    pub attack: Vec<ElementRef>,
+    /// Seconds since the loop started.
+    pub elapsed_s: f64,
+}
+
+fn relative_gap(lower: f64, upper: f64) -> f64 {
+    if !upper.is_finite() || !lower.is_finite() {
+        return f64::INFINITY;
+    }
+    ((upper - lower) / upper.abs().max(1e-9)).max(0.0)
+}
+
+/// Seconds left of the time limit (none without a limit).
+fn remaining(settings: &Settings, started: &Instant) -> Option<f64> {
+    settings
+        .time_limit_s
+        .map(|t| (t - started.elapsed().as_secs_f64()).max(0.0))
+}
+
+fn with_time(settings: &Settings, left: Option<f64>) -> Settings {
+    Settings {
+        time_limit_s: left,
+        ..settings.clone()
+    }
+}
+
+/// How a loop that stopped ended: optimal only when its last master and subproblem both were.
+fn loop_status(master: Status, attack: Status) -> Status {
+    match (master, attack) {
+        (Status::Optimal, Status::Optimal) => Status::Optimal,
+        (Status::Optimal, other) => other,
+        (other, _) => other,
+    }
+}
+
+/// The loop stops when the gap is at most this (or the settings' MIP gap, if larger).
+pub const LOOP_GAP: f64 = 1e-6;
+
+/// A robust (min-max) plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RobustResult {
+    /// `optimal` when the gap closed, `time_limit` (with the best plan found), `infeasible` when
+    /// the master has no plan, or the master's or subproblem's own status when they failed.
+    pub status: Status,
+    /// Most elements lost at once.
+    pub k: u32,
+    /// Element kinds that can be lost.
+    pub targets: Vec<String>,
+    /// Currency of every money figure.
+    pub currency: String,
+    /// Proven lower bound on the min-max cost, currency/yr.
+    pub lower_bound: Option<f64>,
+    /// Min-max cost of the best plan (first stage plus its worst loss, or a proven bound on it),
+    /// currency/yr.
+    pub upper_bound: Option<f64>,
+    /// Relative gap.
+    pub gap: Option<f64>,
+    /// Every iteration of the loop.
+    pub iterations: Vec<LoopIteration>,
+    /// The best plan found.
+    pub plan: Option<Plan>,
+    /// Its first-stage cost, currency/yr.
+    pub first_stage_cost: Option<f64>,
+    /// Its worst loss (with the ranked single points of failure).
+    pub worst_case: Option<WorstCase>,
+    /// The master solve that chose the best plan (its scenarios are the loss sets in the master).
+    pub master: Option<SolveResult>,
+    /// Wall-clock seconds.
+    pub runtime_s: f64,
+}
+
+/// The master's network: the model with its explicit scenarios and risk replaced by the min-max
+/// objective (weight 1 on the worst scenario cost), and hard demand priced at the evaluation's
+/// hard penalty, the price the interdiction gives it, so that master and subproblem agree.
+fn master_network(net: &Network) -> Result<Network, StockadeError> {
+    let mut model = net.model.clone();
+    let hard = evaluation_hard_penalty(net);
+    for (d, dn) in model.demand.iter_mut().enumerate() {
+        if net.demand_penalty[d].is_none() {
+            dn.shortfall_penalty = Some(hard);
+        }
+    }
+    model.scenarios.clear();
+    model.risk = Some(Risk {
+        measure: RiskMeasure::WorstCase,
+        on: RiskOn::Cost,
+        beta: 0.95,
+        weight: 1.0,
+        limit: None,
+    });
+    Ok(Network::new(model)?)
+}
+
+/// Robust siting: the plan minimising first-stage cost plus the worst second-stage cost over
+/// every loss of up to `losses.k` elements of the `losses.targets` kinds. The model's explicit scenarios and
+/// risk setting are replaced by the min-max objective; its policies hold (N-k survivability by
+/// enumeration). `progress` hears every iteration.
+pub fn solve_robust(
+    net: &Network,
+    losses: &WorstCaseOptions,
+    settings: &Settings,
+    control: &SolveControl,
+    progress: &dyn Fn(&LoopIteration),
+) -> Result<RobustResult, StockadeError> {
+    let started = Instant::now();
+    let candidates = losses.candidates(net)?;
+    let (k, duration) = (losses.k, losses.duration);
+    let master_net = master_network(net)?;
+    let contingencies = master_net
+        .model
+        .policies
+        .survivability
+        .as_ref()
+        .map(|sv| ScenarioSet::contingencies(&master_net, sv.k, &sv.targets))
+        .unwrap_or_default();
+    let tolerance = settings.mip_gap.max(LOOP_GAP);
+    let mut found: Vec<Vec<Element>> = Vec::new();
+    let mut cases: Vec<ScenarioCase> = vec![intact(net, "base", 0.0)];
+    let mut out = RobustResult {
+        status: Status::Unknown,
+        k,
+        targets: losses.targets.clone(),
+        currency: net.model.currency.clone(),
+        lower_bound: None,
+        upper_bound: None,
+        gap: None,
+        iterations: Vec::new(),
+        plan: None,
+        first_stage_cost: None,
+        worst_case: None,
+        master: None,
+        runtime_s: 0.0,
+    };
+    let mut best_upper = f64::INFINITY;
+    loop {
+        let left = remaining(settings, &started);
+        if left == Some(0.0) {
+            out.status = Status::TimeLimit;
+            break;
+        }
+        let set = ScenarioSet {
+            cases: cases.clone(),
+        };
+        let build_started = Instant::now();
+        let options = BuildOptions {
+            contingencies: &contingencies,
+            ..BuildOptions::default()
+        };
+        let master = SitingProblem::build(&master_net, &set, &options);
+        let build_s = build_started.elapsed().as_secs_f64();
+        let run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        if !run.has_solution {
+            out.status = run.status;
+            break;
+        }
+        let lower = run
+            .best_bound
+            .or(run.objective)
+            .unwrap_or(f64::NEG_INFINITY);
+        out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        let plan = master.plan(&run.values);
+        let first_stage = crate::interdiction::checked_first_stage_cost(net, &plan)?;
+        let left = remaining(settings, &started);
+        let attack = interdict(
+            net,
+            &plan,
+            k,
+            duration,
+            &candidates,
+            &with_time(settings, left),
+            control,
+        )?;
+        let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost, duration)?;
+        let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
+        let upper = first_stage + worst;
+        if upper < best_upper || out.plan.is_none() {
+            best_upper = upper;
+            out.plan = Some(plan.clone());
+            out.first_stage_cost = Some(first_stage);
+            out.master = Some(master.read(&run, build_s, settings));
+        }
+        let lower = out.lower_bound.unwrap_or(f64::NEG_INFINITY);
+        let gap = relative_gap(lower, best_upper);
+        let iteration = LoopIteration {
+            iteration: out.iterations.len() + 1,
+            lower_bound: lower,
+            upper_bound: best_upper,
+            gap,
+            attack: attack
+                .lost
+                .iter()
+                .map(|e| ElementRef::of(net, *e))
+                .collect(),
+            elapsed_s: started.elapsed().as_secs_f64(),
+        };
+        progress(&iteration);
+        out.iterations.push(iteration);
+        out.upper_bound = Some(best_upper);
+        out.gap = Some(gap);
+        let repeated = found.contains(&attack.lost);
+        if gap <= tolerance || attack.lost.is_empty() || repeated {
+            // A repeated attack is already priced in the master: its bound is then the plan's
+            // min-max cost up to the master's own gap.
+            out.status = loop_status(run.status, attack.status);
+            break;
+        }
+        if attack.status != Status::Optimal {
+            out.status = attack.status;
+            break;
+        }
+        let mut case = attack_case(net, &attack.lost, duration);
+        case.probability = 0.0;
+        cases.push(case);
+        found.push(attack.lost);
+    }
+    if let Some(plan) = &out.plan {
+        let options = WorstCaseOptions {
+            single_points_of_failure: true,
+            ..losses.clone()
+        };
+        let left = remaining(settings, &started).map(|t| t.max(1.0));
+        out.worst_case = Some(worst_case(
+            net,
+            plan,
+            &options,
+            &[],
+            &with_time(settings, left),
+            control,
+        )?);
+    }
+    out.runtime_s = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+/// How much protection the defender may buy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtectionLimit {
+    /// At most this many elements (any target element can be protected).
+    Count(u32),
+    /// Protection costs (each element's `protection_cost`) at most this, currency/yr; elements
+    /// without a protection cost cannot be protected.
+    Budget(f64),
+}
+
+/// Which elements to protect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fortification {
+    /// `optimal` when the gap closed, else `time_limit` (best protection found) or the status
+    /// of the failed solve.
+    pub status: Status,
+    /// Most elements lost at once.
+    pub k: u32,
+    /// Element kinds that can be lost (and protected).
+    pub targets: Vec<String>,
+    /// The protection limit.
+    pub limit: ProtectionLimit,
+    /// Currency of every money figure.
+    pub currency: String,
+    /// Elements to protect.
+    pub protected: Vec<ElementRef>,
+    /// Their protection cost (elements without one count 0), currency/yr.
+    pub protection_cost: f64,
+    /// Elements that could be protected.
+    pub protectable: usize,
+    /// Worst second-stage cost with nothing protected, currency/yr (NaN, null in JSON, when the
+    /// time limit left no time to find it).
+    pub unprotected_worst: f64,
+    /// Proven lower bound on the best achievable worst cost, currency/yr.
+    pub lower_bound: Option<f64>,
+    /// Worst cost with the chosen protection (or a proven bound on it), currency/yr.
+    pub upper_bound: Option<f64>,
+    /// Relative gap.
+    pub gap: Option<f64>,
+    /// Every iteration of the loop.
+    pub iterations: Vec<LoopIteration>,
+    /// The worst loss left with the chosen protection.
+    pub worst_case: Option<WorstCase>,
+    /// Things a reader must know (e.g. nothing could be protected within the budget).
+    pub notes: Vec<String>,
+    /// Wall-clock seconds.
+    pub runtime_s: f64,
+}
+
+/// The fortification master: protection binaries and the epigraph of the attacks seen so far.
+struct FortifyMaster {
+    mip: SparseMip,
+    theta: Col,
+    protect: Vec<(Element, Col)>,
+}
+
+impl FortifyMaster {
+    fn new(protectable: &[(Element, f64)], limit: ProtectionLimit, base: f64) -> Self {
+        let mut mip = SparseMip::new();
+        let theta = mip.add_col(1.0, base, f64::INFINITY, false);
+        let protect: Vec<(Element, Col)> = protectable
+            .iter()
+            .map(|(e, _)| (*e, mip.add_binary(0.0)))
+            .collect();
+        let fam = mip.family("protection_limit");
+        match limit {
+            ProtectionLimit::Count(q) => {
+                let terms: Vec<(Col, f64)> = protect.iter().map(|(_, w)| (*w, 1.0)).collect();
+                mip.add_row(fam, f64::NEG_INFINITY, f64::from(q), terms);
+            }
+            ProtectionLimit::Budget(b) => {
+                let terms: Vec<(Col, f64)> = protect
+                    .iter()
+                    .zip(protectable)
+                    .map(|((_, w), (_, c))| (*w, *c))
+                    .collect();
+                mip.add_row(fam, f64::NEG_INFINITY, b, terms);
+            }
+        }
+        FortifyMaster {
+            mip,
+            theta,
+            protect,
+        }
+    }
+
+    /// theta >= cost - (cost - base) * (protected elements of the attack).
+    fn add_attack(&mut self, attack: &[Element], cost: f64, base: f64) {
+        let fam = self.mip.family("attack_cut");
+        let mut terms = vec![(self.theta, 1.0)];
+        for (e, w) in &self.protect {
+            if attack.contains(e) {
+                terms.push((*w, cost - base));
+            }
+        }
+        self.mip.add_row(fam, cost, f64::INFINITY, terms);
+    }
+
+    fn protected(&self, x: &[f64]) -> Vec<Element> {
+        self.protect
+            .iter()
+            .filter(|(_, w)| x[w.0] > 0.5)
+            .map(|(e, _)| *e)
+            .collect()
+    }
+}
+
+fn protection_cost(net: &Network, e: Element) -> Option<f64> {
+    let m = &net.model;
+    match e {
+        Element::Supplier(i) => m.suppliers[i].protection_cost,
+        Element::Site(i) => m.sites[i].protection_cost,
+        Element::Depot(i) => m.depots[i].protection_cost,
+        Element::Route(i) => net.route_def(i).protection_cost,
+    }
+}
+
+/// Fortification of a fixed plan: which elements to protect so that the worst loss of up to
+/// `losses.k` unprotected target elements costs least. `progress` hears every iteration.
+pub fn fortify(
+    net: &Network,
+    plan: &Plan,
+    losses: &WorstCaseOptions,
+    limit: ProtectionLimit,
+    settings: &Settings,
+    control: &SolveControl,
+    progress: &dyn Fn(&LoopIteration),
+) -> Result<Fortification, StockadeError> {
+    let started = Instant::now();
+    match limit {
+        ProtectionLimit::Budget(b) if !(b.is_finite() && b >= 0.0) => {
+            return Err(InputError::single(
+                "--budget",
+                format!("must be a finite number >= 0, got {b}"),
+            )
+            .into())
+        }
+        _ => {}
+    }
+    crate::interdiction::checked_first_stage_cost(net, plan)?;
+    let candidates = losses.candidates(net)?;
+    let (k, duration) = (losses.k, losses.duration);
+    let protectable: Vec<(Element, f64)> = candidates
+        .iter()
+        .filter_map(|e| match limit {
+            ProtectionLimit::Count(_) => Some((*e, protection_cost(net, *e).unwrap_or(0.0))),
+            ProtectionLimit::Budget(_) => protection_cost(net, *e).map(|c| (*e, c)),
+        })
+        .collect();
+    let (base, _) = loss_outcome(net, plan, &[], duration)?;
+    let tolerance = settings.mip_gap.max(LOOP_GAP);
+    let mut master = FortifyMaster::new(&protectable, limit, base);
+    let mut out = Fortification {
+        status: Status::Unknown,
+        k,
+        targets: losses.targets.clone(),
+        limit,
+        currency: net.model.currency.clone(),
+        protected: Vec::new(),
+        protection_cost: 0.0,
+        protectable: protectable.len(),
+        unprotected_worst: f64::NAN,
+        lower_bound: None,
+        upper_bound: None,
+        gap: None,
+        iterations: Vec::new(),
+        worst_case: None,
+        notes: Vec::new(),
+        runtime_s: 0.0,
+    };
+    if protectable.is_empty() {
+        out.notes.push(match limit {
+            ProtectionLimit::Budget(_) => {
+                "no target element has a protection_cost in the model: nothing can be protected within a budget".to_string()
+            }
+            ProtectionLimit::Count(_) => "there are no target elements to protect".to_string(),
+        });
+    }
+    let mut best: Option<(f64, Vec<Element>)> = None;
+    let mut found: Vec<Vec<Element>> = Vec::new();
+    loop {
+        let left = remaining(settings, &started);
+        if left == Some(0.0) {
+            out.status = Status::TimeLimit;
+            break;
+        }
+        let run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        if !run.has_solution {
+            out.status = run.status;
+            break;
+        }
+        let lower = run.best_bound.or(run.objective).unwrap_or(base);
+        out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        let protected = master.protected(&run.values);
+        let open: Vec<Element> = candidates
+            .iter()
+            .copied()
+            .filter(|e| !protected.contains(e))
+            .collect();
+        let left = remaining(settings, &started);
+        let attack = interdict(
+            net,
+            plan,
+            k,
+            duration,
+            &open,
+            &with_time(settings, left),
+            control,
+        )?;
+        let (attack_cost, _) = loss_outcome(net, plan, &attack.lost, duration)?;
+        if out.iterations.is_empty() && protected.is_empty() {
+            out.unprotected_worst = attack_cost;
+        }
+        let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
+        if best.as_ref().is_none_or(|(b, _)| worst < *b) {
+            best = Some((worst, protected.clone()));
+        }
+        let upper = best.as_ref().map_or(f64::INFINITY, |b| b.0);
+        let lower = out.lower_bound.unwrap_or(base);
+        let gap = relative_gap(lower, upper);
+        let iteration = LoopIteration {
+            iteration: out.iterations.len() + 1,
+            lower_bound: lower,
+            upper_bound: upper,
+            gap,
+            attack: attack
+                .lost
+                .iter()
+                .map(|e| ElementRef::of(net, *e))
+                .collect(),
+            elapsed_s: started.elapsed().as_secs_f64(),
+        };
+        progress(&iteration);
+        out.iterations.push(iteration);
+        out.upper_bound = Some(upper);
+        out.gap = Some(gap);
+        let repeated = found.contains(&attack.lost);
+        if gap <= tolerance || attack.lost.is_empty() || repeated {
+            out.status = loop_status(run.status, attack.status);
+            break;
+        }
+        if attack.status != Status::Optimal {
+            out.status = attack.status;
+            break;
+        }
+        master.add_attack(&attack.lost, attack_cost, base);
+        found.push(attack.lost);
+    }
+    // The first master may protect something already; the unprotected worst is then its own
+    // solve, within what is left of the time limit (NaN, null in JSON, when none is left).
+    let left = remaining(settings, &started);
+    if out.unprotected_worst.is_nan() && left != Some(0.0) {
+        let attack = interdict(
+            net,
+            plan,
+            k,
+            duration,
+            &candidates,
+            &with_time(settings, left),
+            control,
+        )?;
+        if attack.status == Status::Optimal {
+            out.unprotected_worst = loss_outcome(net, plan, &attack.lost, duration)?.0;
+        }
+    }
+    if let Some((_, protected)) = best {
+        // fold from +0.0: an empty f64 sum is -0.0, which prints as "-0.00".
+        out.protection_cost = protected
+            .iter()
+            .map(|e| protection_cost(net, *e).unwrap_or(0.0))
+            .fold(0.0, |a, b| a + b);
+        out.protected = protected.iter().map(|e| ElementRef::of(net, *e)).collect();
+        let options = WorstCaseOptions {
+            single_points_of_failure: false,
+            ..losses.clone()
+        };
+        let left = remaining(settings, &started).map(|t| t.max(1.0));
+        out.worst_case = Some(worst_case(
+            net,
+            plan,
+            &options,
+            &protected,
+            &with_time(settings, left),
+            control,
+        )?);
+    }
+    out.runtime_s = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+/// One line of loop progress, for stderr.
+pub fn describe_iteration(it: &LoopIteration, currency: &str) -> String {
+    format!(
+        "iteration {}: lower {:.6e} upper {:.6e} {currency}/yr, gap {:.4}% (worst loss: {})",
+        it.iteration,
+        it.lower_bound,
+        it.upper_bound,
+        100.0 * it.gap,
+        describe(&it.attack)
+    )
+}

@@ -104,6 +104,12 @@ struct Template {
     hard_shortfall: Vec<(u32, f64)>,
 }
 
+/// Coupling terms: (row, first-stage column, coefficient).
+type Coupling = Vec<(u32, u32, f64)>;
+
+/// A cut as a master row: (lower, upper, terms).
+type CutRow = (f64, f64, Vec<(Col, f64)>);
+
 /// How one scenario differs from the template.
 #[derive(Debug, Clone, Default)]
 struct ScenarioDelta {
@@ -140,7 +146,7 @@ impl ScenarioDelta {
 fn extract(
     problem: &SitingProblem<'_>,
     second: usize,
-) -> Result<(SparseMip, Vec<(u32, u32, f64)>), StockadeError> {
+) -> Result<(SparseMip, Coupling), StockadeError> {
     let mip = &problem.mip;
     let first = problem.first_stage_cols();
     let is_second = |c: usize| c >= first && c < first + second;
@@ -657,7 +663,7 @@ impl Master {
         deltas: &[ScenarioDelta],
         point: &[f64],
         x: &[f64],
-    ) -> (Vec<(f64, f64, Vec<(Col, f64)>)>, Option<f64>) {
+    ) -> (Vec<CutRow>, Option<f64>) {
         let first = self.first;
         let mut rows = Vec::new();
         let mut expected = 0.0;
@@ -697,7 +703,7 @@ impl Master {
         (rows, all_feasible.then_some(expected))
     }
 
-    fn add_cuts(&mut self, rows: &[(f64, f64, Vec<(Col, f64)>)]) {
+    fn add_cuts(&mut self, rows: &[CutRow]) {
         for (lo, hi, terms) in rows {
             self.mip
                 .add_row(self.cut_family, *lo, *hi, terms.iter().copied());

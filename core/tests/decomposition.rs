@@ -100,13 +100,13 @@ fn bounds_bracket_the_optimum_on_every_iteration() {
     let control = SolveControl {
         cancel: None,
         progress: Some(Box::new(move |p: &Progress| {
-            sink.lock().unwrap().push(*p);
+            sink.lock().expect("progress log").push(*p);
         })),
     };
     let model = cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt"));
     let result = solve(model, &benders(), &control);
     assert_eq!(result.status, Status::Optimal);
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().expect("progress log");
     assert!(seen.len() >= 2, "progress on every iteration");
     for p in seen.iter() {
         assert!(p.iteration.is_some() && p.cuts.is_some());
@@ -147,7 +147,11 @@ fn benders_equals_extensive_on_the_rare_earths_model() {
         assert_eq!(a.status, Status::Optimal);
         assert_eq!(b.status, Status::Optimal);
         assert_eq!(a.method, Method::Extensive);
-        assert_close(b.objective, a.objective.unwrap(), &format!("seed {seed}"));
+        assert_close(
+            b.objective,
+            a.objective.expect("extensive optimum"),
+            &format!("seed {seed}"),
+        );
     }
 }
 

@@ -200,6 +200,26 @@ fn pass_model(h: &Instance, mip: &SparseMip) -> Result<(), StockadeError> {
     h.check("the model", st)
 }
 
+/// Hands a partial primal solution to HiGHS as a MIP start. Entries naming a column the model
+/// does not have or a non-finite value are dropped; HiGHS's answer is ignored on purpose (see
+/// [`run_from`]).
+fn set_start(h: &Instance, mip: &SparseMip, start: &[(usize, f64)]) {
+    let (index, value): (Vec<sys::HighsInt>, Vec<f64>) = start
+        .iter()
+        .filter(|(c, v)| *c < mip.num_cols() && v.is_finite())
+        .filter_map(|(c, v)| Some((sys::HighsInt::try_from(*c).ok()?, *v)))
+        .unzip();
+    let Ok(count) = sys::HighsInt::try_from(index.len()) else {
+        return;
+    };
+    if count == 0 {
+        return;
+    }
+    // SAFETY: valid instance with a model passed; `index` and `value` both hold `count` entries,
+    // every index is a column of that model, and HiGHS copies them before returning.
+    let _status = unsafe { sys::Highs_setSparseSolution(h.0, count, index.as_ptr(), value.as_ptr()) };
+}
+
 /// Data the callback reads; lives on the stack of [`run`] for the whole solve.
 struct CallbackData<'a> {
     control: &'a SolveControl,
@@ -299,10 +319,26 @@ pub(crate) fn run(
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolverRun, StockadeError> {
+    run_from(mip, settings, control, &[])
+}
+
+/// [`run`] with a MIP start: `start` gives values of some columns (column index, value), as a
+/// neighbouring solve found them. HiGHS completes a partial start (fixing its integers and
+/// solving for the rest) and keeps it as the first incumbent when it is feasible; an infeasible
+/// or rejected start is only a hint that did not help, so the solve goes on without it.
+pub(crate) fn run_from(
+    mip: &SparseMip,
+    settings: &Settings,
+    control: &SolveControl,
+    start: &[(usize, f64)],
+) -> Result<SolverRun, StockadeError> {
     let started = Instant::now();
     let h = Instance::new()?;
     apply_settings(&h, settings)?;
     pass_model(&h, mip)?;
+    if !start.is_empty() && !mip.is_lp() {
+        set_start(&h, mip, start);
+    }
 
     let data = CallbackData { control };
     let wants_callback = control.cancel.is_some() || control.progress.is_some();

@@ -392,6 +392,68 @@ fn import_orlib_pmed(py: Python<'_>, text: &str, name: &str) -> PyResult<String>
 }
 
 /// The native module.
+/// `SweepSettings::default()` as JSON (solver settings, workers, warm_start).
+#[pyfunction]
+fn default_sweep_settings() -> PyResult<String> {
+    to_json(&stockade::sweep::SweepSettings::default())
+}
+
+/// `FrontierSettings::default()` as JSON (resilience, points, beta, sweep).
+#[pyfunction]
+fn default_frontier_settings() -> PyResult<String> {
+    to_json(&stockade::frontier::FrontierSettings::default())
+}
+
+/// Solves every variant of a model (JSON) over the Cartesian product of `parameters_json`
+/// (`[{"path", "values"}]`) with `settings_json` (`SweepSettings`), and returns the sweep report
+/// as JSON, as the CLI's `sweep --json`. The GIL is released while the variants solve.
+#[pyfunction]
+fn sweep(
+    py: Python<'_>,
+    model_json: &str,
+    parameters_json: &str,
+    settings_json: &str,
+) -> PyResult<String> {
+    let model: serde_json::Value =
+        serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
+    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("parameters", format!("invalid parameters: {e}")),
+            )
+        })?;
+    let settings: stockade::sweep::SweepSettings =
+        serde_json::from_str(settings_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::sweep::sweep(&model, &parameters, &settings, None, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+/// The cost-resilience frontier of a model (JSON) with `settings_json` (`FrontierSettings`), as
+/// the CLI's `frontier --json`. The GIL is released while the levels solve.
+#[pyfunction]
+fn frontier(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::frontier::frontier(&model, &settings, None, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -406,5 +468,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(import_orlib_cap, m)?)?;
     m.add_function(wrap_pyfunction!(import_holmberg, m)?)?;
     m.add_function(wrap_pyfunction!(import_orlib_pmed, m)?)?;
+    m.add_function(wrap_pyfunction!(default_sweep_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(default_frontier_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier, m)?)?;
     Ok(())
 }

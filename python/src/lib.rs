@@ -436,6 +436,40 @@ fn sweep(
     to_json(&report)
 }
 
+/// Values of `FROM:TO:STEP` or `V1,V2,...` for parameter `path`, as `sweep --set` reads them.
+#[pyfunction]
+fn parameter_values(py: Python<'_>, path: &str, spec: &str) -> PyResult<Vec<f64>> {
+    stockade::sweep::parse_values(path, spec).map_err(|e| input_err(py, e))
+}
+
+/// Every variant of a sweep, in sweep order, as JSON `[[[path, value], ...], ...]`, each written
+/// into the model and validated first (a bad path or value raises `InputError` naming it). The
+/// Ray backend sends these out as tasks.
+#[pyfunction]
+fn sweep_variants(py: Python<'_>, model_json: &str, parameters_json: &str) -> PyResult<String> {
+    let model: serde_json::Value =
+        serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
+    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("parameters", format!("invalid parameters: {e}")),
+            )
+        })?;
+    let cells = stockade::sweep::grid(&parameters).map_err(|e| input_err(py, e))?;
+    let mut out = Vec::with_capacity(cells.len());
+    for cell in cells {
+        let assignment: Vec<(String, f64)> = parameters
+            .iter()
+            .zip(&cell)
+            .map(|(p, i)| (p.path.clone(), p.values[*i]))
+            .collect();
+        stockade::sweep::variant_model(&model, &assignment).map_err(|e| input_err(py, e))?;
+        out.push(assignment);
+    }
+    to_json(&out)
+}
+
 /// The cost-resilience frontier of a model (JSON) with `settings_json` (`FrontierSettings`), as
 /// the CLI's `frontier --json`. The GIL is released while the levels solve.
 #[pyfunction]
@@ -472,5 +506,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(default_frontier_settings, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(frontier, m)?)?;
+    m.add_function(wrap_pyfunction!(parameter_values, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_variants, m)?)?;
     Ok(())
 }

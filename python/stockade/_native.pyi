@@ -1,19 +1,25 @@
 """Type stubs of the native module (``python/src/lib.rs``). Everything crosses as JSON text."""
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 __all__ = [
     "__version__",
     "default_evaluation_settings",
+    "default_frontier_settings",
     "default_settings",
+    "default_sweep_settings",
     "evaluate",
+    "frontier",
     "import_holmberg",
     "import_orlib_cap",
     "import_orlib_pmed",
+    "parameter_values",
     "parse_model",
     "report",
     "schema",
     "solve",
+    "sweep",
+    "sweep_variants",
     "validate",
 ]
 __version__: str
@@ -46,3 +52,9 @@ def import_orlib_cap(
 ) -> str: ...
 def import_holmberg(text: str, name: str) -> str: ...
 def import_orlib_pmed(text: str, name: str) -> str: ...
+def default_sweep_settings() -> str: ...
+def default_frontier_settings() -> str: ...
+def parameter_values(path: str, spec: str) -> List[float]: ...
+def sweep_variants(model_json: str, parameters_json: str) -> str: ...
+def sweep(model_json: str, parameters_json: str, settings_json: str) -> str: ...
+def frontier(model_json: str, settings_json: str) -> str: ...

@@ -1,0 +1,372 @@
+"""Sweeps and the cost-resilience frontier as DataFrames, solved locally by the Rust core's worker
+pool or, with ``backend="ray"``, one Ray task per variant on a Ray cluster.
+
+Both backends build the variants the same way (the core writes each value into the model file,
+re-parses and validates it) and solve each with the same core call, so they give the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import pandas as pd
+
+from . import _native
+from ._model import Model, as_model
+
+ParameterValues = Union[str, float, int, Sequence[float]]
+#: Called after each finished variant with (finished, total).
+SweepCallback = Callable[[int, int], None]
+
+#: KPI columns of a sweep or frontier frame, in order (the core's ``Kpis``).
+KPI_COLUMNS = (
+    "investment",
+    "stockpile",
+    "expected_operating",
+    "expected_shortfall_penalty",
+    "expected_shortfall_t",
+    "cvar95_shortfall_t",
+    "worst_shortfall_t",
+    "shortfall_probability",
+    "largest_country_share",
+    "largest_country",
+    "open_sites",
+    "capacity_t",
+    "stock_t",
+)
+
+
+def default_sweep_settings() -> Dict[str, Any]:
+    """The sweep settings' defaults, from the Rust ``SweepSettings::default()``: ``solver``
+    (the solver settings of each variant; one HiGHS thread), ``workers`` (None = one per core),
+    ``warm_start`` (start each solve from the nearest solved variant's plan)."""
+    out: Dict[str, Any] = json.loads(_native.default_sweep_settings())
+    return out
+
+
+def default_frontier_settings() -> Dict[str, Any]:
+    """The frontier settings' defaults, from the Rust ``FrontierSettings::default()``."""
+    out: Dict[str, Any] = json.loads(_native.default_frontier_settings())
+    return out
+
+
+def _parameters(parameters: Mapping[str, ParameterValues]) -> List[Dict[str, Any]]:
+    if not parameters:
+        raise ValueError("sweep needs at least one parameter: {path: values}")
+    out = []
+    for path, spec in parameters.items():
+        if isinstance(spec, str):
+            values = list(_native.parameter_values(path, spec))
+        elif isinstance(spec, (int, float)):
+            values = [float(spec)]
+        else:
+            values = [float(v) for v in spec]
+        out.append({"path": path, "values": values})
+    return out
+
+
+def _settings(
+    workers: Optional[int],
+    warm_start: Optional[bool],
+    time_limit: Optional[float],
+    gap: Optional[float],
+) -> Dict[str, Any]:
+    settings = default_sweep_settings()
+    if workers is not None:
+        settings["workers"] = workers
+    if warm_start is not None:
+        settings["warm_start"] = warm_start
+    if time_limit is not None:
+        settings["solver"]["time_limit_s"] = time_limit
+    if gap is not None:
+        settings["solver"]["mip_gap"] = gap
+    return settings
+
+
+def _row(variant: Dict[str, Any], paths: Sequence[str]) -> Dict[str, Any]:
+    row: Dict[str, Any] = {p: variant["values"].get(p) for p in paths}
+    row.update(
+        index=variant["index"],
+        status=variant["status"],
+        objective=variant.get("objective"),
+        mip_gap=variant.get("mip_gap"),
+        runtime_s=variant.get("runtime_s"),
+        warm_from=variant.get("warm_from"),
+    )
+    kpis = variant.get("kpis") or {}
+    for k in KPI_COLUMNS:
+        row[k] = kpis.get(k)
+    row["plan"] = variant.get("plan")
+    return row
+
+
+def _frame(variants: List[Dict[str, Any]], paths: Sequence[str]) -> pd.DataFrame:
+    rows = [_row(v, paths) for v in sorted(variants, key=lambda v: v["index"])]
+    columns = list(paths) + [
+        "index", "status", "objective", "mip_gap", "runtime_s", "warm_from",
+        *KPI_COLUMNS, "plan",
+    ]
+    df = pd.DataFrame(rows, columns=columns)
+    df["warm_from"] = df["warm_from"].astype("Int64")
+    return df
+
+
+def sweep(
+    model: Union[Model, Mapping[str, Any]],
+    parameters: Mapping[str, ParameterValues],
+    *,
+    backend: str = "local",
+    workers: Optional[int] = None,
+    warm_start: Optional[bool] = None,
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+    address: Optional[str] = None,
+    retries: int = 2,
+    progress: Optional[SweepCallback] = None,
+    on_submit: Optional[Callable[[List[Any]], None]] = None,
+) -> pd.DataFrame:
+    """Solves every variant of ``model`` over the Cartesian product of ``parameters``, as
+    ``stockade sweep``, and returns one row per variant (in sweep order: the last parameter
+    fastest).
+
+    ``parameters`` maps a path into the model file (``"policies.country_share.cap"``,
+    ``"depots[jp_jogmec].capacity"``; ``[ID]`` selects a list element by id or code, ``[3]`` by
+    index) to its values: a list, one number, or ``"FROM:TO:STEP"`` / ``"V1,V2"`` as on the command
+    line. A bad path or a value the model cannot take raises :class:`stockade.InputError` naming it,
+    before anything is solved.
+
+    Columns: one per parameter, ``index``, ``status``, ``objective`` (expected annual cost),
+    ``mip_gap``, ``runtime_s``, ``warm_from`` (the variant whose plan was the MIP start), the KPIs
+    (expected and CVaR shortfall, largest country share, sites open, ...) and ``plan`` (the
+    first-stage plan as a dict). ``df.attrs`` holds ``backend``, ``runtime_s``, ``currency`` and,
+    for Ray, ``retried`` and ``failed`` (variant indices).
+
+    ``backend="local"`` runs the core's worker pool (``workers`` threads, default one per core,
+    warm starts from the nearest solved neighbour). ``backend="ray"`` runs each variant as a Ray
+    task: ``address`` connects to an existing cluster (``"auto"`` or ``"ray://host:10001"``); without
+    it a Ray session already started in this process is used, or a local one is started. The model
+    goes once into Ray's object store; results come back as they finish (``progress`` hears each);
+    a task that fails or whose worker dies is submitted again up to ``retries`` times, and a variant
+    that still fails is reported with status ``failed`` rather than losing the sweep. Ray tasks solve
+    from scratch (no neighbour to start from). ``on_submit`` receives the task references once they
+    are submitted (for tests and monitoring).
+
+    Other settings default from the Rust ``SweepSettings::default()``.
+    """
+    model = as_model(model)
+    params = _parameters(parameters)
+    paths = [p["path"] for p in params]
+    settings = _settings(workers, warm_start, time_limit, gap)
+    model_json = json.dumps(model.to_dict())
+    started = time.perf_counter()
+    if backend == "local":
+        report = json.loads(_native.sweep(model_json, json.dumps(params), json.dumps(settings)))
+        df = _frame(report["variants"], paths)
+        if progress is not None:
+            progress(len(df), len(df))
+        df.attrs.update(
+            backend="local",
+            workers=report["workers"],
+            warm_start=report["warm_start"],
+            runtime_s=report["runtime_s"],
+            currency=report["currency"],
+            retried=[],
+            failed=[],
+        )
+        return df
+    if backend != "ray":
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    variants = json.loads(_native.sweep_variants(model_json, json.dumps(params)))
+    settings["workers"] = 1
+    settings["warm_start"] = False
+    results, retried, failed = _ray_run(
+        model_json, variants, settings, address, retries, progress, on_submit
+    )
+    df = _frame(results, paths)
+    df.attrs.update(
+        backend="ray",
+        workers=None,
+        warm_start=False,
+        runtime_s=time.perf_counter() - started,
+        currency=model.to_dict().get("currency", ""),
+        retried=retried,
+        failed=failed,
+    )
+    return df
+
+
+def _solve_variant(model_json: str, assignment: List[Tuple[str, float]], settings_json: str,
+                   index: int) -> Dict[str, Any]:
+    """One Ray task: the variant solved by the core, exactly as the local pool solves it."""
+    from stockade import _native as native
+
+    params = [{"path": p, "values": [v]} for p, v in assignment]
+    report = json.loads(native.sweep(model_json, json.dumps(params), settings_json))
+    variant: Dict[str, Any] = report["variants"][0]
+    variant["index"] = index
+    return variant
+
+
+def _ray_run(
+    model_json: str,
+    variants: List[List[Tuple[str, float]]],
+    settings: Dict[str, Any],
+    address: Optional[str],
+    retries: int,
+    progress: Optional[SweepCallback],
+    on_submit: Optional[Callable[[List[Any]], None]],
+) -> Tuple[List[Dict[str, Any]], List[int], List[Dict[str, Any]]]:
+    try:
+        import ray
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("backend='ray' needs Ray: pip install ray") from e
+    if address is not None or not ray.is_initialized():
+        ray.init(address=address, ignore_reinit_error=True, include_dashboard=False,
+                 log_to_driver=False)
+    model_ref = ray.put(model_json)
+    settings_json = json.dumps(settings)
+    # Ray's own retries (max_retries) are off: this loop resubmits a task that raised, was
+    # cancelled or lost its worker, so that every retry is counted and reported.
+    task = ray.remote(num_cpus=1, max_retries=0)(_solve_variant)
+    index_of: Dict[Any, int] = {}
+    attempts = [0] * len(variants)
+
+    def submit(i: int) -> Any:
+        ref = task.remote(model_ref, variants[i], settings_json, i)
+        index_of[ref] = i
+        attempts[i] += 1
+        return ref
+
+    pending = [submit(i) for i in range(len(variants))]
+    if on_submit is not None:
+        on_submit(list(pending))
+    results: List[Dict[str, Any]] = []
+    retried: List[int] = []
+    failed: List[Dict[str, Any]] = []
+    while pending:
+        done, pending = ray.wait(pending, num_returns=1)
+        for ref in done:
+            i = index_of.pop(ref)
+            try:
+                results.append(ray.get(ref))
+            except Exception as e:  # a task error, a dead worker or a cancellation
+                if attempts[i] <= retries:
+                    retried.append(i)
+                    pending.append(submit(i))
+                    continue
+                failed.append({"index": i, "attempts": attempts[i], "error": str(e)})
+                results.append(_failed_variant(i, variants[i]))
+            if progress is not None:
+                progress(len(results), len(variants))
+    return results, retried, failed
+
+
+def _failed_variant(i: int, assignment: List[Tuple[str, float]]) -> Dict[str, Any]:
+    return {
+        "index": i,
+        "values": dict(assignment),
+        "status": "failed",
+        "objective": None,
+        "mip_gap": None,
+        "runtime_s": None,
+        "warm_from": None,
+        "kpis": None,
+        "plan": None,
+    }
+
+
+def frontier(
+    model: Union[Model, Mapping[str, Any]],
+    resilience: str = "expected_shortfall",
+    *,
+    points: Optional[int] = None,
+    beta: Optional[float] = None,
+    workers: Optional[int] = None,
+    warm_start: Optional[bool] = None,
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+) -> pd.DataFrame:
+    """The cost-resilience Pareto frontier by the epsilon-constraint method, as
+    ``stockade frontier``: the least expected annual cost at each resilience level, from the
+    cost-optimal plan's level to the best any plan achieves.
+
+    ``resilience`` is ``"expected_shortfall"`` (t/yr), ``"cvar_shortfall"`` (CVaR at ``beta`` of
+    unmet demand, t/yr) or ``"nk"`` (simultaneous site losses survived; levels k = 0 ..
+    points - 1). One row per level: ``level``, ``status``, ``cost``, ``resilience`` (achieved),
+    ``dominated``, ``knee``, ``mip_gap``, ``runtime_s``, ``warm_from``, the KPIs and ``plan``.
+    ``df.attrs`` holds ``resilience``, ``unit``, ``beta``, ``cost_optimal_level``, ``best_level``,
+    ``knee`` (row label or None) and ``currency``. The model must not set its own ``risk``.
+    Defaults from the Rust ``FrontierSettings::default()``. Plot it with :func:`plot_frontier`.
+    """
+    model = as_model(model)
+    settings = default_frontier_settings()
+    settings["resilience"] = resilience
+    if points is not None:
+        settings["points"] = points
+    if beta is not None:
+        settings["beta"] = beta
+    settings["sweep"] = _settings(workers, warm_start, time_limit, gap)
+    report = json.loads(_native.frontier(json.dumps(model.to_dict()), json.dumps(settings)))
+    rows = []
+    for i, p in enumerate(report["points"]):
+        row = {
+            "level": p["level"],
+            "status": p["status"],
+            "cost": p.get("cost"),
+            "resilience": p.get("resilience"),
+            "dominated": p["dominated"],
+            "knee": report.get("knee") == i,
+            "mip_gap": p.get("mip_gap"),
+            "runtime_s": p.get("runtime_s"),
+            "warm_from": p.get("warm_from"),
+        }
+        kpis = p.get("kpis") or {}
+        for k in KPI_COLUMNS:
+            row[k] = kpis.get(k)
+        row["plan"] = p.get("plan")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    df.attrs.update(
+        resilience=report["resilience"],
+        unit=report["unit"],
+        beta=report["beta"],
+        cost_optimal_level=report.get("cost_optimal_level"),
+        best_level=report.get("best_level"),
+        knee=report.get("knee"),
+        currency=report["currency"],
+        runtime_s=report["runtime_s"],
+    )
+    return df
+
+
+def plot_frontier(frame: pd.DataFrame, *, ax: Any = None) -> Any:
+    """The frontier of :func:`frontier` as a matplotlib Figure: cost against resilience, the
+    dominated levels in grey, the knee marked."""
+    from ._plot import _axes
+
+    if "cost" not in frame or "resilience" not in frame:
+        raise ValueError("plot_frontier takes the DataFrame of stockade.frontier()")
+    fig, ax = _axes(ax, (7, 4.5))
+    solved = frame[frame.cost.notna() & frame.resilience.notna()]
+    front = solved[~solved.dominated.astype(bool)].sort_values("resilience")
+    ax.plot(front.resilience, front.cost, marker="o", label="frontier")
+    dominated = solved[solved.dominated.astype(bool)]
+    if len(dominated):
+        ax.scatter(dominated.resilience, dominated.cost, color="0.6", label="dominated", zorder=3)
+    knee = solved[solved.knee.astype(bool)]
+    if len(knee):
+        ax.scatter(knee.resilience, knee.cost, s=160, facecolors="none", edgecolors="C3",
+                   linewidths=2, label="knee", zorder=4)
+    unit = frame.attrs.get("unit", "")
+    name = frame.attrs.get("resilience", "resilience")
+    currency = frame.attrs.get("currency", "")
+    ax.set_xlabel(f"{name} ({unit})")
+    ax.set_ylabel(f"expected annual cost ({currency})")
+    if frame.attrs.get("resilience") != "nk":
+        ax.invert_xaxis()
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return fig
+

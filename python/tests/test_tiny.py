@@ -92,7 +92,8 @@ def test_time_limit_is_passed_and_reported() -> None:
 def test_defaults_come_from_rust() -> None:
     # The defaults are read from Settings::default(); an un-overridden solve runs with them.
     defaults = stockade.default_settings()
-    assert set(defaults) == {"time_limit_s", "mip_gap", "threads", "seed", "presolve", "log"}
+    assert set(defaults) == {"time_limit_s", "mip_gap", "threads", "seed", "presolve", "log",
+                            "method"}
     result = stockade.solve(stockade.Model.from_dict(TINY))
     assert result.settings == defaults
 

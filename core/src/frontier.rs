@@ -158,7 +158,10 @@ pub fn frontier(
     if settings.points < 2 {
         return Err(InputError::single(
             "points",
-            format!("a frontier needs at least 2 points, got {}", settings.points),
+            format!(
+                "a frontier needs at least 2 points, got {}",
+                settings.points
+            ),
         )
         .into());
     }
@@ -240,7 +243,9 @@ pub fn frontier(
                         .map_or_else(|| vec!["sites".to_string()], |s| s.targets.clone()),
                     fraction: base.as_ref().map_or(1.0, |s| s.fraction),
                     priority: base.as_ref().map_or(1, |s| s.priority),
-                    method: base.as_ref().map_or(SurvivabilityMethod::Auto, |s| s.method),
+                    method: base
+                        .as_ref()
+                        .map_or(SurvivabilityMethod::Auto, |s| s.method),
                 });
             }
             resilience => {
@@ -355,7 +360,7 @@ fn least_shortfall(
 ) -> Result<f64, StockadeError> {
     let mut model = net.model.clone();
     let cvar_measure = settings.resilience == Resilience::CvarShortfall;
-    model.risk = cvar_measure.then(|| Risk {
+    model.risk = cvar_measure.then_some(Risk {
         measure: RiskMeasure::Cvar,
         on: RiskOn::Shortfall,
         beta: settings.beta,
@@ -474,9 +479,8 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// The frontier as CSV: one row per level.
 pub fn to_csv(report: &FrontierReport) -> String {
-    let mut out = String::from(
-        "level,status,cost,resilience,dominated,knee,mip_gap,runtime_s,warm_from,",
-    );
+    let mut out =
+        String::from("level,status,cost,resilience,dominated,knee,mip_gap,runtime_s,warm_from,");
     out.push_str(&crate::sweep::KPI_COLUMNS.join(","));
     out.push('\n');
     for (i, p) in report.points.iter().enumerate() {

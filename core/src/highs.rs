@@ -217,7 +217,8 @@ fn set_start(h: &Instance, mip: &SparseMip, start: &[(usize, f64)]) {
     }
     // SAFETY: valid instance with a model passed; `index` and `value` both hold `count` entries,
     // every index is a column of that model, and HiGHS copies them before returning.
-    let _status = unsafe { sys::Highs_setSparseSolution(h.0, count, index.as_ptr(), value.as_ptr()) };
+    let _status =
+        unsafe { sys::Highs_setSparseSolution(h.0, count, index.as_ptr(), value.as_ptr()) };
 }
 
 /// Data the callback reads; lives on the stack of [`run`] for the whole solve.

@@ -762,10 +762,10 @@ pub fn render_frontier(r: &crate::frontier::FrontierReport) -> String {
         let cost = p
             .cost
             .map_or_else(|| "-".to_string(), |c| money(c, &r.currency));
-        let extra = p.cost.zip(base).map_or_else(
-            || "-".to_string(),
-            |(c, b)| money(c - b, &r.currency),
-        );
+        let extra = p
+            .cost
+            .zip(base)
+            .map_or_else(|| "-".to_string(), |(c, b)| money(c - b, &r.currency));
         let res = p
             .resilience
             .map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));

@@ -76,11 +76,7 @@ pub fn parse_values(path: &str, spec: &str) -> Result<Vec<f64>, InputError> {
         if *step == 0.0 {
             return Err(bad(format!("the step of `{spec}` must not be 0")));
         }
-        let step = if to < from {
-            -step.abs()
-        } else {
-            step.abs()
-        };
+        let step = if to < from { -step.abs() } else { step.abs() };
         let count = ((to - from) / step + 1e-9).floor() + 1.0;
         if !(count >= 1.0 && count <= MAX_VARIANTS as f64) {
             return Err(bad(format!(
@@ -190,7 +186,8 @@ pub fn set_path(model: &mut Value, path: &str, x: f64) -> Result<(), InputError>
                         .iter()
                         .any(|k| item.get(k).and_then(Value::as_str) == Some(sel.as_str()))
                 });
-                let index = by_id.or_else(|| sel.parse::<usize>().ok().filter(|i| *i < items.len()));
+                let index =
+                    by_id.or_else(|| sel.parse::<usize>().ok().filter(|i| *i < items.len()));
                 let Some(index) = index else {
                     let ids: Vec<&str> = items
                         .iter()
@@ -388,20 +385,12 @@ impl Kpis {
             expected_shortfall_t,
             cvar95_shortfall_t: cvar(&outcomes, 0.95),
             worst_shortfall_t: outcomes.iter().map(|o| o.1).fold(0.0, f64::max),
-            shortfall_probability: outcomes
-                .iter()
-                .filter(|o| o.1 > 1e-6)
-                .map(|o| o.0)
-                .sum(),
+            shortfall_probability: outcomes.iter().filter(|o| o.1 > 1e-6).map(|o| o.0).sum(),
             largest_country_share: largest.0,
             largest_country: largest.1,
             open_sites: result.sites.iter().filter(|s| s.open).count(),
             capacity_t: result.sites.iter().map(|s| s.capacity).sum(),
-            stock_t: result
-                .depots
-                .iter()
-                .flat_map(|d| d.stock.values())
-                .sum(),
+            stock_t: result.depots.iter().flat_map(|d| d.stock.values()).sum(),
         })
     }
 }
@@ -660,7 +649,11 @@ pub(crate) fn run_pool<T: Send>(
 }
 
 /// The finished task nearest to task `i`, with its plan.
-fn nearest(coords: &[Vec<f64>], i: usize, plans: &Mutex<Vec<Option<Plan>>>) -> Option<(usize, Plan)> {
+fn nearest(
+    coords: &[Vec<f64>],
+    i: usize,
+    plans: &Mutex<Vec<Option<Plan>>>,
+) -> Option<(usize, Plan)> {
     let all = plans.lock().ok()?;
     let distance = |j: usize| -> f64 {
         coords[i]
@@ -699,7 +692,12 @@ pub fn to_csv(report: &SweepReport) -> String {
         let mut row: Vec<String> = report
             .parameters
             .iter()
-            .map(|p| v.values.get(&p.path).map(|x| x.to_string()).unwrap_or_default())
+            .map(|p| {
+                v.values
+                    .get(&p.path)
+                    .map(|x| x.to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         row.push(v.index.to_string());
         row.push(v.status.as_str().to_string());

@@ -208,14 +208,8 @@ fn sweep_equals_each_variant_solved_alone() {
 fn bad_paths_and_values_name_the_path() {
     let bad = |arg: &str| {
         let p = Parameter::parse(arg).expect("parses");
-        let err = sweep(
-            &tiny(),
-            &[p],
-            &SweepSettings::default(),
-            None,
-            quiet(),
-        )
-        .expect_err("bad input");
+        let err =
+            sweep(&tiny(), &[p], &SweepSettings::default(), None, quiet()).expect_err("bad input");
         match err {
             stockade::StockadeError::Input(e) => e.problems[0].clone(),
             other => panic!("{other}"),
@@ -266,13 +260,16 @@ fn frontier_points_are_optimal_for_their_level_and_monotone() {
         let all = plans(100.0);
         let cheapest = all.iter().min_by(|x, y| x.1.total_cmp(&y.1)).expect("plan");
         let least = all.iter().map(&measure).fold(f64::INFINITY, f64::min);
-        assert!(close(report.cost_optimal_level.expect("high"), measure(cheapest)));
+        assert!(close(
+            report.cost_optimal_level.expect("high"),
+            measure(cheapest)
+        ));
         assert!(close(report.best_level.expect("low"), least));
         let mut last = f64::NEG_INFINITY;
         for p in &report.points {
             assert_eq!(p.status, Status::Optimal, "{resilience:?} {}", p.level);
             let cost = p.cost.expect("cost");
-            let oracle = least_cost_within(p.level, &measure);
+            let oracle = least_cost_within(p.level, measure);
             assert!(
                 close(cost, oracle),
                 "{resilience:?} level {}: {cost} vs {oracle}",

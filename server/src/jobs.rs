@@ -596,8 +596,7 @@ async fn run_job_inner(engine: &Arc<Engine>, id: &str) -> Result<(), StoreError>
             } else {
                 "scenarios"
             };
-            let scenarios =
-                scenario_sink(engine.clone(), id.to_string(), running.clone(), counted);
+            let scenarios = scenario_sink(engine.clone(), id.to_string(), running.clone(), counted);
             let joined = tokio::task::spawn_blocking(move || {
                 let _entered = span.enter();
                 run_analysis(kind, &input, &control, &scenarios)

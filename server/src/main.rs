@@ -647,11 +647,10 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 sweep: sweep_settings(jobs, cold, time_limit, gap),
             };
             let bar = variant_bar("levels");
-            let report =
-                stockade::frontier::frontier(&model, &settings, None, &|done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                })?;
+            let report = stockade::frontier::frontier(&model, &settings, None, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
             bar.finish_and_clear();
             if let Some(path) = &csv {
                 write_csv(path, &stockade::frontier::to_csv(&report))?;

@@ -968,7 +968,11 @@ async fn a_sweep_job_counts_finished_variants_and_matches_solving_each_alone() {
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
     assert!(bad.text.contains("parameters[0]"), "{}", bad.text);
-    assert!(bad.text.contains("depots[nowhere].capacity"), "{}", bad.text);
+    assert!(
+        bad.text.contains("depots[nowhere].capacity"),
+        "{}",
+        bad.text
+    );
     let missing = post(
         state,
         "/v1/jobs",
@@ -993,10 +997,10 @@ async fn a_sweep_job_counts_finished_variants_and_matches_solving_each_alone() {
         "/v1/jobs",
         &planner,
         &json!({"kind": "sweep", "model": model,
-                "parameters": [
-                    {"path": "policies.country_share.cap", "values": caps},
-                    {"path": "depots[jp_jogmec].capacity", "values": [0.0, 2000.0]}
-                ]}),
+        "parameters": [
+            {"path": "policies.country_share.cap", "values": caps},
+            {"path": "depots[jp_jogmec].capacity", "values": [0.0, 2000.0]}
+        ]}),
     )
     .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);

@@ -5,6 +5,7 @@ local answers and survives a worker killed mid-sweep."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any, List
 import pytest
 
 import stockade
-from support import RARE_EARTHS
+from support import RARE_EARTHS, REPO
 
 CAPS = [0.42, 0.38, 0.34, 0.30, 0.28]
 
@@ -78,14 +79,12 @@ def test_frontier_is_monotone_and_plots() -> None:
     assert fig.axes[0].get_xlabel().startswith("expected_shortfall")
 
 
-ray = pytest.importorskip("ray")
-
-
 @pytest.fixture(scope="module")
 def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A real local Ray cluster of two CPUs for this module. Started from an empty folder: Ray
     puts the driver's working directory on its workers' import path, and python/ holds the
     package's sources without the native module (the installed wheel is under test)."""
+    ray = pytest.importorskip("ray")
     here = os.getcwd()
     os.chdir(tmp_path_factory.mktemp("ray"))
     try:
@@ -95,6 +94,25 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
         ray.shutdown()
     finally:
         os.chdir(here)
+
+
+def test_readme_sweep_example(ray_cluster: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's sweep, frontier and Ray example (its third Python block) runs as written."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    block = next(b for b in blocks if "stockade.sweep" in b)
+    namespace: dict = {}
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        exec(compile(block, "README.md sweep example", "exec"), namespace)
+    finally:
+        os.chdir(here)
+    assert "optimal" in capsys.readouterr().out
+    assert list(namespace["caps"].status) == ["optimal"] * 4
+    assert namespace["front"].attrs["resilience"] == "cvar_shortfall"
+    assert list(namespace["on_ray"].status) == ["optimal", "optimal"]
+    assert namespace["on_ray"].attrs["backend"] == "ray"
 
 
 def test_ray_equals_local(ray_cluster: Any) -> None:

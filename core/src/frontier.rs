@@ -205,7 +205,7 @@ pub fn frontier(
             (levels, Some(0.0), None)
         }
         _ => {
-            let unconstrained = solve_siting_from(&net, &set, solver, &control(), None)?;
+            let (unconstrained, _) = solve_siting_from(&net, &set, solver, &control(), None)?;
             if !unconstrained.has_solution {
                 let point = point_of(0.0, &unconstrained, None, 0.0);
                 return Ok(FrontierReport {
@@ -276,15 +276,14 @@ pub fn frontier(
             let t = Instant::now();
             let net = Network::new(variant(levels[i]))?;
             let set = ScenarioSet::explicit(&net);
-            let r = solve_siting_from(&net, &set, solver, &control(), start)?;
+            let (r, next) = solve_siting_from(&net, &set, solver, &control(), start)?;
             let achieved = if settings.resilience == Resilience::Nk {
                 levels[i]
             } else {
                 measure(&r)
             };
             let point = point_of(levels[i], &r, Some(achieved), t.elapsed().as_secs_f64());
-            let plan = point.plan.clone();
-            Ok((point, plan))
+            Ok((point, next))
         },
         progress,
     );

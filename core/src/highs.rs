@@ -200,10 +200,31 @@ fn pass_model(h: &Instance, mip: &SparseMip) -> Result<(), StockadeError> {
     h.check("the model", st)
 }
 
-/// Hands a partial primal solution to HiGHS as a MIP start. Entries naming a column the model
-/// does not have or a non-finite value are dropped; HiGHS's answer is ignored on purpose (see
-/// [`run_from`]).
+/// Hands a primal solution to HiGHS as a MIP start: a whole one (every column, in order) as it
+/// is, which HiGHS only checks; a partial one for HiGHS to complete by a sub-MIP over the rest.
+/// Entries naming a column the model does not have or a non-finite value are dropped; HiGHS's
+/// answer is ignored on purpose (see [`run_from`]).
 fn set_start(h: &Instance, mip: &SparseMip, start: &[(usize, f64)]) {
+    let whole = start.len() == mip.num_cols()
+        && start
+            .iter()
+            .enumerate()
+            .all(|(i, (c, v))| i == *c && v.is_finite());
+    if whole {
+        let values: Vec<f64> = start.iter().map(|(_, v)| *v).collect();
+        // SAFETY: valid instance with a model passed; `values` holds one entry per column and
+        // HiGHS copies it before returning; the row and dual arrays may be null.
+        let _status = unsafe {
+            sys::Highs_setSolution(
+                h.0,
+                values.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        return;
+    }
     let (index, value): (Vec<sys::HighsInt>, Vec<f64>) = start
         .iter()
         .filter(|(c, v)| *c < mip.num_cols() && v.is_finite())

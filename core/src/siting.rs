@@ -1775,22 +1775,39 @@ pub fn solve_siting(
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolveResult, StockadeError> {
-    solve_siting_from(net, scenarios, settings, control, None)
+    solve_siting_from(net, scenarios, settings, control, None).map(|(r, _)| r)
 }
 
-/// [`solve_siting`] warm-started from `start`, the plan of a neighbouring solve (a sweep's
-/// nearest solved variant): its first stage goes to HiGHS as a MIP start, which HiGHS keeps as
-/// the first incumbent when it is feasible here. The answer is the same as without it (up to
-/// alternative optima); only the time to reach it changes. Benders ignores the start.
+/// A solve to start another from: its plan and, when the extensive form ran, its whole column
+/// vector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WarmStart {
+    /// The first-stage decisions.
+    pub plan: Plan,
+    /// Every column of the MIP that found the plan (empty after Benders).
+    pub values: Vec<f64>,
+}
+
+/// [`solve_siting`] warm-started from `start`, a neighbouring solve (a sweep's nearest solved
+/// variant), also returning the start this solve offers its own neighbours. When the MIP has the
+/// same columns as the start's (a change of costs, bounds or limits), the whole solution goes to
+/// HiGHS, which only checks it and keeps it as the first incumbent when feasible here; otherwise
+/// the plan's first stage does, and HiGHS completes it. The answer is the same as without a start
+/// (up to alternative optima); only the time to reach it changes. Benders ignores the start.
 pub fn solve_siting_from(
     net: &Network,
     scenarios: &ScenarioSet,
     settings: &Settings,
     control: &SolveControl,
-    start: Option<&Plan>,
-) -> Result<SolveResult, StockadeError> {
+    start: Option<&WarmStart>,
+) -> Result<(SolveResult, Option<WarmStart>), StockadeError> {
     if crate::benders::chooses_benders(settings.method, net, scenarios)? {
-        return crate::benders::solve_benders(net, scenarios, settings, control);
+        let result = crate::benders::solve_benders(net, scenarios, settings, control)?;
+        let next = result.plan.clone().map(|plan| WarmStart {
+            plan,
+            values: Vec::new(),
+        });
+        return Ok((result, next));
     }
     let survivability = net.model.policies.survivability.as_ref();
     let all = survivability
@@ -1816,7 +1833,13 @@ pub fn solve_siting_from(
         let problem = SitingProblem::build(net, scenarios, &options);
         build_total += build_started.elapsed().as_secs_f64();
         let build_s = build_total;
-        let warm = start.map(|p| problem.start_values(p)).unwrap_or_default();
+        let warm = match start {
+            Some(w) if w.values.len() == problem.mip.num_cols() => {
+                w.values.iter().copied().enumerate().collect()
+            }
+            Some(w) => problem.start_values(&w.plan),
+            None => Vec::new(),
+        };
         let run = solve_mip_from(&problem.mip, settings, control, &warm)?;
         let mut result = problem.read(&run, build_s, settings);
         let violated = match (
@@ -1858,7 +1881,11 @@ pub fn solve_siting_from(
             if run.status == Status::Infeasible {
                 result.diagnosis = Some(diagnose(net, scenarios, &active, settings, control)?);
             }
-            return Ok(result);
+            let next = run.has_solution.then(|| WarmStart {
+                plan: problem.plan(&run.values),
+                values: run.values.clone(),
+            });
+            return Ok((result, next));
         }
         for i in violated {
             in_model[i] = true;

@@ -20,7 +20,7 @@ use crate::network::{parse_model, Network};
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::ScenarioSet;
-use crate::siting::{cvar, solve_siting_from};
+use crate::siting::{cvar, solve_siting_from, WarmStart};
 use crate::solver::{Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -562,10 +562,9 @@ pub fn sweep(
                 cancel: cancel.clone(),
                 progress: None,
             };
-            let r = solve_siting_from(&net, &set, &settings.solver, &control, start)?;
+            let (r, next) = solve_siting_from(&net, &set, &settings.solver, &control, start)?;
             let out = VariantResult::of(i, values[i].clone(), &r, t.elapsed().as_secs_f64());
-            let plan = out.plan.clone();
-            Ok((out, plan))
+            Ok((out, next))
         },
         progress,
     );
@@ -590,11 +589,11 @@ pub fn sweep(
     })
 }
 
-/// What a pool task returns: its result and the plan its neighbours may start from.
-type TaskOutcome<T> = Result<(T, Option<Plan>), StockadeError>;
+/// What a pool task returns: its result and the start it offers its neighbours.
+type TaskOutcome<T> = Result<(T, Option<WarmStart>), StockadeError>;
 
 /// Runs one task per coordinate on `workers` threads, in index order. With `warm_start`, each task
-/// gets the plan of the nearest finished task (L1 distance of coordinates; ties to the lower
+/// gets the start of the nearest finished task (L1 distance of coordinates; ties to the lower
 /// index). Returns per task its outcome and the index it started from; `None` for tasks never
 /// started because `cancel` was set.
 #[allow(clippy::type_complexity)]
@@ -603,13 +602,13 @@ pub(crate) fn run_pool<T: Send>(
     workers: usize,
     warm_start: bool,
     cancel: Option<&AtomicBool>,
-    task: &(dyn Fn(usize, Option<&Plan>) -> TaskOutcome<T> + Sync),
+    task: &(dyn Fn(usize, Option<&WarmStart>) -> TaskOutcome<T> + Sync),
     progress: SweepProgress<'_>,
 ) -> Vec<Option<Result<(T, Option<usize>), StockadeError>>> {
     let n = coords.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let plans: Mutex<Vec<Option<Plan>>> = Mutex::new(vec![None; n]);
+    let plans: Mutex<Vec<Option<WarmStart>>> = Mutex::new(vec![None; n]);
     let results: Mutex<Vec<Option<Result<(T, Option<usize>), StockadeError>>>> =
         Mutex::new((0..n).map(|_| None).collect());
     progress(0, n);
@@ -648,12 +647,12 @@ pub(crate) fn run_pool<T: Send>(
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The finished task nearest to task `i`, with its plan.
+/// The finished task nearest to task `i`, with its start.
 fn nearest(
     coords: &[Vec<f64>],
     i: usize,
-    plans: &Mutex<Vec<Option<Plan>>>,
-) -> Option<(usize, Plan)> {
+    plans: &Mutex<Vec<Option<WarmStart>>>,
+) -> Option<(usize, WarmStart)> {
     let all = plans.lock().ok()?;
     let distance = |j: usize| -> f64 {
         coords[i]

@@ -44,14 +44,20 @@ run "one at a time, warm" "$WORK/cap71-s50.json" "${SETS_CAP71[@]}" --jobs 1
 run "pool of 2, cold" "$WORK/cap71-s50.json" "${SETS_CAP71[@]}" --jobs 2 --cold
 run "pool of 2, warm" "$WORK/cap71-s50.json" "${SETS_CAP71[@]}" --jobs 2
 
-if [ -x python/.venv/bin/python ] && python/.venv/bin/python -c 'import ray, stockade' 2>/dev/null; then
-  (cd "$WORK" && "$OLDPWD/python/.venv/bin/python" - "$WORK/cap71-s50.json" <<'PY'
-import sys, time
+ray_run() { # model parameters-as-JSON
+  if ! { [ -x python/.venv/bin/python ] && python/.venv/bin/python -c 'import ray, stockade' 2>/dev/null; }; then
+    echo "Ray: skipped (python/.venv lacks ray or stockade)"
+    return
+  fi
+  # From the scratch folder: Ray puts the driver's working directory on its workers' path.
+  (cd "$WORK" && "$OLDPWD/python/.venv/bin/python" - "$1" "$2" <<'PY'
+import json, sys, time
 import ray, stockade
 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
 model = stockade.Model.from_json(sys.argv[1])
-params = {"sites[w1].open_cost": "5000:12500:2500", "sites[w2].open_cost": "5000:12500:2500"}
-stockade.sweep(model, {"sites[w1].open_cost": [5000]}, backend="ray")  # workers up, not timed
+params = json.loads(sys.argv[2])
+first = {k: [v[0] if isinstance(v, list) else float(v.split(":")[0])] for k, v in params.items()}
+stockade.sweep(model, first, backend="ray")  # workers up, not timed
 t = time.perf_counter()
 df = stockade.sweep(model, params, backend="ray")
 wall = time.perf_counter() - t
@@ -60,8 +66,9 @@ print(f"{'Ray, local cluster of 2 CPUs':<34} {len(df):>3} variants  {wall:7.2f} 
       f" sum of objectives {df.objective.sum():.6g})")
 ray.shutdown()
 PY
-  )
-fi
+  ) 2>&1 | grep -v -E "WARNING|INFO"
+}
+ray_run "$WORK/cap71-s50.json" '{"sites[w1].open_cost": "5000:12500:2500", "sites[w2].open_cost": "5000:12500:2500"}'
 
 if [ "${1:-}" = "--hard" ]; then
   "$BIN" import holmberg "$BENCH/holmberg-sscflp/p25" > "$WORK/p25.json"
@@ -71,4 +78,5 @@ if [ "${1:-}" = "--hard" ]; then
   run "one at a time, warm" "$WORK/p25.json" "${SETS_P25[@]}" --jobs 1
   run "pool of 2, cold" "$WORK/p25.json" "${SETS_P25[@]}" --jobs 2 --cold
   run "pool of 2, warm" "$WORK/p25.json" "${SETS_P25[@]}" --jobs 2
+  ray_run "$WORK/p25.json" '{"sites[f1].open_cost": "300:600:100"}'
 fi

@@ -404,15 +404,100 @@ fn default_frontier_settings() -> PyResult<String> {
     to_json(&stockade::frontier::FrontierSettings::default())
 }
 
+/// Runs `work` (a sweep or a frontier) on its own thread with the GIL released. Every 100 ms the
+/// calling thread checks for Ctrl-C and calls `progress(done, total)` when more variants have
+/// finished. On Ctrl-C (or an exception from `progress`) it raises the cancel flag, waits up to
+/// [`STOP_GRACE`] for the running solves to stop, and re-raises.
+fn run_counted<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<Bound<'_, PyAny>>,
+    work: impl FnOnce(Arc<AtomicBool>, &(dyn Fn(usize, usize) + Sync)) -> Result<T, StockadeError>
+        + Send
+        + 'static,
+) -> PyResult<T> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let counts: Arc<Mutex<Option<(usize, usize)>>> = Arc::new(Mutex::new(None));
+    let (tx, rx) = mpsc::channel::<Result<T, StockadeError>>();
+    let flag = Arc::clone(&cancel);
+    let sink = Arc::clone(&counts);
+    let worker = std::thread::Builder::new()
+        .name("stockade-sweep".to_string())
+        .spawn(move || {
+            let report = move |done: usize, total: usize| {
+                if let Ok(mut slot) = sink.lock() {
+                    *slot = Some((done, total));
+                }
+            };
+            let _ = tx.send(work(flag, &report));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the sweep thread: {e}")))?;
+    let mut rx = rx;
+    let mut reported: Option<(usize, usize)> = None;
+    let outcome = loop {
+        let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        let latest = counts.lock().ok().and_then(|slot| *slot);
+        let mut stop = py.check_signals().err();
+        if stop.is_none() && latest != reported {
+            if let (Some(callback), Some((done, total))) = (&progress, latest) {
+                stop = callback.call1((done, total)).err();
+            }
+            reported = latest;
+        }
+        match (received, stop) {
+            (Ok(_), Some(err)) => {
+                // Finished, but the caller pressed Ctrl-C (or its callback raised) meanwhile.
+                let _ = py.detach(|| worker.join());
+                return Err(err);
+            }
+            (Ok(outcome), None) => break Some(outcome),
+            (Err(RecvTimeoutError::Disconnected), _) => break None,
+            (Err(RecvTimeoutError::Timeout), None) => {}
+            (Err(RecvTimeoutError::Timeout), Some(err)) => {
+                cancel.store(true, Ordering::SeqCst);
+                let stopped = py.detach(move || match rx.recv_timeout(STOP_GRACE) {
+                    Ok(_) | Err(RecvTimeoutError::Disconnected) => {
+                        let _ = worker.join();
+                        true
+                    }
+                    Err(RecvTimeoutError::Timeout) => false,
+                });
+                if !stopped {
+                    let _ = PyErr::warn(
+                        py,
+                        &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
+                        c"stockade: the cancelled sweep's running solves end by themselves in \
+                          the background",
+                        1,
+                    );
+                }
+                return Err(err);
+            }
+        }
+    };
+    let _ = py.detach(|| worker.join());
+    match outcome {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(err)) => Err(to_py_err(py, err)),
+        None => Err(to_py_err(
+            py,
+            StockadeError::Solver("the sweep thread ended without a result (panic)".to_string()),
+        )),
+    }
+}
+
 /// Solves every variant of a model (JSON) over the Cartesian product of `parameters_json`
 /// (`[{"path", "values"}]`) with `settings_json` (`SweepSettings`), and returns the sweep report
-/// as JSON, as the CLI's `sweep --json`. The GIL is released while the variants solve.
+/// as JSON, as the CLI's `sweep --json`. The GIL is released while the variants solve;
+/// `progress(done, total)` hears as variants finish; Ctrl-C stops the sweep.
 #[pyfunction]
+#[pyo3(signature = (model_json, parameters_json, settings_json, progress=None))]
 fn sweep(
     py: Python<'_>,
     model_json: &str,
     parameters_json: &str,
     settings_json: &str,
+    progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let model: serde_json::Value =
         serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
@@ -430,9 +515,9 @@ fn sweep(
                 InputError::single("settings", format!("invalid settings: {e}")),
             )
         })?;
-    let report = py
-        .detach(move || stockade::sweep::sweep(&model, &parameters, &settings, None, &|_, _| {}))
-        .map_err(|e| to_py_err(py, e))?;
+    let report = run_counted(py, progress, move |cancel, report| {
+        stockade::sweep::sweep(&model, &parameters, &settings, Some(cancel), report)
+    })?;
     to_json(&report)
 }
 
@@ -471,9 +556,16 @@ fn sweep_variants(py: Python<'_>, model_json: &str, parameters_json: &str) -> Py
 }
 
 /// The cost-resilience frontier of a model (JSON) with `settings_json` (`FrontierSettings`), as
-/// the CLI's `frontier --json`. The GIL is released while the levels solve.
+/// the CLI's `frontier --json`. The GIL is released while the levels solve; `progress(done,
+/// total)` hears as levels finish; Ctrl-C stops it.
 #[pyfunction]
-fn frontier(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+#[pyo3(signature = (model_json, settings_json, progress=None))]
+fn frontier(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
     let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
         .map_err(|e| {
@@ -482,9 +574,9 @@ fn frontier(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<S
                 InputError::single("settings", format!("invalid settings: {e}")),
             )
         })?;
-    let report = py
-        .detach(move || stockade::frontier::frontier(&model, &settings, None, &|_, _| {}))
-        .map_err(|e| to_py_err(py, e))?;
+    let report = run_counted(py, progress, move |cancel, report| {
+        stockade::frontier::frontier(&model, &settings, Some(cancel), report)
+    })?;
     to_json(&report)
 }
 

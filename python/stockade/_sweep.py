@@ -144,7 +144,8 @@ def sweep(
     for Ray, ``retried`` and ``failed`` (variant indices).
 
     ``backend="local"`` runs the core's worker pool (``workers`` threads, default one per core,
-    warm starts from the nearest solved neighbour). ``backend="ray"`` runs each variant as a Ray
+    warm starts from the nearest solved neighbour) with the GIL released; ``progress(done,
+    total)`` hears as variants finish, and Ctrl-C stops the sweep. ``backend="ray"`` runs each variant as a Ray
     task: ``address`` connects to an existing cluster (``"auto"`` or ``"ray://host:10001"``); without
     it a Ray session already started in this process is used, or a local one is started. The model
     goes once into Ray's object store; results come back as they finish (``progress`` hears each);
@@ -162,10 +163,10 @@ def sweep(
     model_json = json.dumps(model.to_dict())
     started = time.perf_counter()
     if backend == "local":
-        report = json.loads(_native.sweep(model_json, json.dumps(params), json.dumps(settings)))
+        report = json.loads(
+            _native.sweep(model_json, json.dumps(params), json.dumps(settings), progress)
+        )
         df = _frame(report["variants"], paths)
-        if progress is not None:
-            progress(len(df), len(df))
         df.attrs.update(
             backend="local",
             workers=report["workers"],
@@ -287,6 +288,7 @@ def frontier(
     warm_start: Optional[bool] = None,
     time_limit: Optional[float] = None,
     gap: Optional[float] = None,
+    progress: Optional[SweepCallback] = None,
 ) -> pd.DataFrame:
     """The cost-resilience Pareto frontier by the epsilon-constraint method, as
     ``stockade frontier``: the least expected annual cost at each resilience level, from the
@@ -298,7 +300,9 @@ def frontier(
     ``dominated``, ``knee``, ``mip_gap``, ``runtime_s``, ``warm_from``, the KPIs and ``plan``.
     ``df.attrs`` holds ``resilience``, ``unit``, ``beta``, ``cost_optimal_level``, ``best_level``,
     ``knee`` (row label or None) and ``currency``. The model must not set its own ``risk``.
-    Defaults from the Rust ``FrontierSettings::default()``. Plot it with :func:`plot_frontier`.
+    Defaults from the Rust ``FrontierSettings::default()``. ``progress(done, total)`` hears as
+    levels finish; the GIL is released and Ctrl-C stops the solves. Plot it with
+    :func:`plot_frontier`.
     """
     model = as_model(model)
     settings = default_frontier_settings()
@@ -308,7 +312,9 @@ def frontier(
     if beta is not None:
         settings["beta"] = beta
     settings["sweep"] = _settings(workers, warm_start, time_limit, gap)
-    report = json.loads(_native.frontier(json.dumps(model.to_dict()), json.dumps(settings)))
+    report = json.loads(
+        _native.frontier(json.dumps(model.to_dict()), json.dumps(settings), progress)
+    )
     rows = []
     for i, p in enumerate(report["points"]):
         row = {

@@ -50,6 +50,16 @@ def test_local_sweep_equals_each_variant_alone() -> None:
     assert df.status.iloc[-1] == "infeasible"
 
 
+def test_progress_counts_finished_variants() -> None:
+    seen: List[tuple] = []
+    df = stockade.sweep(_model(), {"policies.country_share.cap": CAPS}, workers=1,
+                        progress=lambda done, total: seen.append((done, total)))
+    assert len(df) == len(CAPS)
+    assert seen and seen[-1] == (len(CAPS), len(CAPS))
+    assert all(t == len(CAPS) for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
 def test_ranges_read_like_the_command_line() -> None:
     df = stockade.sweep(_model(), {"policies.country_share.cap": "0.42:0.34:0.04",
                                    "depots[jp_jogmec].capacity": [0, 500]}, warm_start=False)

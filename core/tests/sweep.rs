@@ -350,3 +350,32 @@ fn frontier_refuses_a_model_with_its_own_risk() {
     let err = frontier(&model, &FrontierSettings::default(), None, quiet()).expect_err("risk");
     assert!(err.to_string().contains("risk"));
 }
+
+#[test]
+fn saa_from_replications_in_any_order_equals_saa() {
+    // The split the Ray backend relies on: replications solved apart (here in reverse order)
+    // and combined give exactly the report of the one-call procedure.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../models/rare-earths.json"
+    ))
+    .expect("model");
+    let net = stockade::Network::new(stockade::parse_model(&text).expect("model")).expect("net");
+    let design = stockade::saa::SaaDesign {
+        replications: 3,
+        sample: 8,
+        evaluation_sample: 60,
+        seed: 11,
+    };
+    let settings = Settings::default();
+    let whole = stockade::saa::saa(&net, design, &settings).expect("saa");
+    let mut parts: Vec<_> = (0..3)
+        .rev()
+        .map(|r| stockade::saa::saa_replication(&net, &design, r, &settings).expect("rep"))
+        .collect();
+    let combined = stockade::saa::saa_from_replications(&net, design, &parts).expect("combined");
+    assert_eq!(whole, combined);
+    parts.pop();
+    let err = stockade::saa::saa_from_replications(&net, design, &parts).expect_err("missing");
+    assert!(err.to_string().contains("replications"), "{err}");
+}

@@ -580,6 +580,79 @@ fn frontier(
     to_json(&report)
 }
 
+fn saa_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+) -> PyResult<(stockade::Network, stockade::saa::SaaDesign)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
+    let design: stockade::saa::SaaDesign = serde_json::from_str(design_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("design", format!("invalid SAA design: {e}")),
+        )
+    })?;
+    Ok((net, design))
+}
+
+/// The Mak-Morton-Wood SAA bounds of a model (JSON) for a design (`{replications, sample,
+/// evaluation_sample, seed}`), as `stockade solve --saa M:N:N' --json`. GIL released.
+#[pyfunction]
+fn saa(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let settings = parse_settings(py, settings_json)?;
+    let report = py
+        .detach(move || stockade::saa::saa(&net, design, &settings))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+/// Replication `r` of an SAA design alone (its bound and plan, as JSON): the unit of work the
+/// Ray backend sends out. GIL released.
+#[pyfunction]
+fn saa_replication(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    r: usize,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let settings = parse_settings(py, settings_json)?;
+    let rep = py
+        .detach(move || stockade::saa::saa_replication(&net, &design, r, &settings))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&rep)
+}
+
+/// The SAA report from every replication of the design (a JSON list, any order). GIL released.
+#[pyfunction]
+fn saa_combine(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    replications_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let reps: Vec<stockade::saa::Replication> =
+        serde_json::from_str(replications_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("replications", format!("invalid replications: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::saa::saa_from_replications(&net, design, &reps))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -600,5 +673,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(frontier, m)?)?;
     m.add_function(wrap_pyfunction!(parameter_values, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_variants, m)?)?;
+    m.add_function(wrap_pyfunction!(saa, m)?)?;
+    m.add_function(wrap_pyfunction!(saa_replication, m)?)?;
+    m.add_function(wrap_pyfunction!(saa_combine, m)?)?;
     Ok(())
 }

@@ -20,6 +20,7 @@ from ._sweep import (
     default_sweep_settings,
     frontier,
     plot_frontier,
+    saa,
     sweep,
 )
 from ._solve import (
@@ -51,6 +52,7 @@ __all__ = [
     "import_orlib_cap",
     "import_orlib_pmed",
     "plot_frontier",
+    "saa",
     "schema",
     "solve",
     "sweep",

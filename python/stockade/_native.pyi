@@ -16,6 +16,9 @@ __all__ = [
     "parameter_values",
     "parse_model",
     "report",
+    "saa",
+    "saa_combine",
+    "saa_replication",
     "schema",
     "solve",
     "sweep",
@@ -67,3 +70,6 @@ def frontier(
     settings_json: str,
     progress: Optional[Callable[[int, int], Any]] = None,
 ) -> str: ...
+def saa(model_json: str, design_json: str, settings_json: str) -> str: ...
+def saa_replication(model_json: str, design_json: str, r: int, settings_json: str) -> str: ...
+def saa_combine(model_json: str, design_json: str, replications_json: str) -> str: ...

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import pandas as pd
 
 from . import _native
+from ._errors import InputError, SolverError
 from ._model import Model, as_model
 
 ParameterValues = Union[str, float, int, Sequence[float]]
@@ -182,9 +183,14 @@ def sweep(
     variants = json.loads(_native.sweep_variants(model_json, json.dumps(params)))
     settings["workers"] = 1
     settings["warm_start"] = False
-    results, retried, failed = _ray_run(
-        model_json, variants, settings, address, retries, progress, on_submit
+    outcomes, retried, failed = _ray_run(
+        _solve_variant, model_json, variants, json.dumps(settings), address, retries, progress,
+        on_submit,
     )
+    results = [
+        out if out is not None else _failed_variant(i, variants[i])
+        for i, out in enumerate(outcomes)
+    ]
     df = _frame(results, paths)
     df.attrs.update(
         backend="ray",
@@ -211,14 +217,20 @@ def _solve_variant(model_json: str, assignment: List[Tuple[str, float]], setting
 
 
 def _ray_run(
-    model_json: str,
-    variants: List[List[Tuple[str, float]]],
-    settings: Dict[str, Any],
+    function: Callable[[str, Any, str, int], Any],
+    shared: str,
+    items: Sequence[Any],
+    extra: str,
     address: Optional[str],
     retries: int,
     progress: Optional[SweepCallback],
     on_submit: Optional[Callable[[List[Any]], None]],
-) -> Tuple[List[Dict[str, Any]], List[int], List[Dict[str, Any]]]:
+) -> Tuple[List[Any], List[int], List[Dict[str, Any]]]:
+    """Runs ``function(shared, item, extra, index)`` as one Ray task per item: ``shared`` (the
+    model) goes once into the object store, results are collected as they finish, and a task
+    that raises, is cancelled or loses its worker is submitted again up to ``retries`` times.
+    Returns the outcomes in item order (None where every attempt failed), the indices retried
+    and the failures."""
     try:
         import ray
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -226,24 +238,24 @@ def _ray_run(
     if address is not None or not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, include_dashboard=False,
                  log_to_driver=False)
-    model_ref = ray.put(model_json)
-    settings_json = json.dumps(settings)
+    shared_ref = ray.put(shared)
     # Ray's own retries (max_retries) are off: this loop resubmits a task that raised, was
     # cancelled or lost its worker, so that every retry is counted and reported.
-    task = ray.remote(num_cpus=1, max_retries=0)(_solve_variant)
+    task = ray.remote(num_cpus=1, max_retries=0)(function)
     index_of: Dict[Any, int] = {}
-    attempts = [0] * len(variants)
+    attempts = [0] * len(items)
 
     def submit(i: int) -> Any:
-        ref = task.remote(model_ref, variants[i], settings_json, i)
+        ref = task.remote(shared_ref, items[i], extra, i)
         index_of[ref] = i
         attempts[i] += 1
         return ref
 
-    pending = [submit(i) for i in range(len(variants))]
+    pending = [submit(i) for i in range(len(items))]
     if on_submit is not None:
         on_submit(list(pending))
-    results: List[Dict[str, Any]] = []
+    outcomes: List[Any] = [None] * len(items)
+    finished = 0
     retried: List[int] = []
     failed: List[Dict[str, Any]] = []
     while pending:
@@ -251,17 +263,17 @@ def _ray_run(
         for ref in done:
             i = index_of.pop(ref)
             try:
-                results.append(ray.get(ref))
+                outcomes[i] = ray.get(ref)
             except Exception as e:  # a task error, a dead worker or a cancellation
                 if attempts[i] <= retries:
                     retried.append(i)
                     pending.append(submit(i))
                     continue
                 failed.append({"index": i, "attempts": attempts[i], "error": str(e)})
-                results.append(_failed_variant(i, variants[i]))
+            finished += 1
             if progress is not None:
-                progress(len(results), len(variants))
-    return results, retried, failed
+                progress(finished, len(items))
+    return outcomes, retried, failed
 
 
 def _failed_variant(i: int, assignment: List[Tuple[str, float]]) -> Dict[str, Any]:
@@ -276,6 +288,76 @@ def _failed_variant(i: int, assignment: List[Tuple[str, float]]) -> Dict[str, An
         "kpis": None,
         "plan": None,
     }
+
+
+def _saa_replication(model_json: str, r: int, payload_json: str, index: int) -> Dict[str, Any]:
+    """One Ray task: SAA replication r, solved by the core."""
+    from stockade import _native as native
+
+    payload = json.loads(payload_json)
+    out: Dict[str, Any] = json.loads(native.saa_replication(
+        model_json, json.dumps(payload["design"]), r, json.dumps(payload["settings"])))
+    return out
+
+
+def saa(
+    model: Union[Model, Mapping[str, Any]],
+    *,
+    replications: int,
+    sample: int,
+    evaluation_sample: int,
+    seed: int = 1,
+    backend: str = "local",
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+    address: Optional[str] = None,
+    retries: int = 2,
+    progress: Optional[SweepCallback] = None,
+) -> Dict[str, Any]:
+    """Mak-Morton-Wood statistical bounds of a model with hazards, as
+    ``stockade solve --saa M:N:N'``: ``replications`` sample average approximations of ``sample``
+    scenarios each (seeds ``seed``, ``seed + 1``, ...) give the lower bound; the best of their
+    plans evaluated on ``evaluation_sample`` independent scenarios gives the upper bound; the
+    report (a dict) has ``lower_bound``, ``upper_bound`` and ``gap`` with 95 % intervals.
+
+    ``backend="ray"`` solves each replication as a Ray task (the model sent once through the
+    object store, failed tasks resubmitted up to ``retries`` times) and combines them in the core;
+    the same seeds give the same report as ``"local"``. The report then also lists ``retried``;
+    a replication that never succeeds raises :class:`stockade.SolverError`.
+    """
+    model = as_model(model)
+    design = {"replications": replications, "sample": sample,
+              "evaluation_sample": evaluation_sample, "seed": seed}
+    settings = json.loads(_native.default_settings())
+    if time_limit is not None:
+        settings["time_limit_s"] = time_limit
+    if gap is not None:
+        settings["mip_gap"] = gap
+    model_json = json.dumps(model.to_dict())
+    if backend == "local":
+        report: Dict[str, Any] = json.loads(
+            _native.saa(model_json, json.dumps(design), json.dumps(settings)))
+        return report
+    if backend != "ray":
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    # Bad input (the design, a model without hazards) fails here, before any task is sent: the
+    # core checks it before it looks at the (here empty) list of replications.
+    try:
+        _native.saa_combine(model_json, json.dumps(design), "[]")
+    except InputError as err:
+        if any(p.path != "replications" for p in err.problems):
+            raise
+    settings["threads"] = 1
+    payload = json.dumps({"design": design, "settings": settings})
+    outcomes, retried, failed = _ray_run(
+        _saa_replication, model_json, list(range(replications)), payload, address, retries,
+        progress, None,
+    )
+    if failed:
+        raise SolverError(f"{len(failed)} SAA replication(s) failed after retries: {failed}")
+    report = json.loads(_native.saa_combine(model_json, json.dumps(design), json.dumps(outcomes)))
+    report["retried"] = retried
+    return report
 
 
 def frontier(

@@ -182,3 +182,14 @@ def test_ray_sweep_survives_a_worker_killed_mid_task(ray_cluster: Any) -> None:
         alone = stockade.solve({**data, "policies": {**data["policies"],
                                 "country_share": {"cap": row["policies.country_share.cap"]}}})
         assert _close(row.objective, alone.objective)
+
+
+def test_ray_saa_equals_local(ray_cluster: Any) -> None:
+    # The same seeds give the same replications, so the same bounds, wherever they are solved.
+    kwargs = dict(replications=3, sample=10, evaluation_sample=100, seed=3)
+    local = stockade.saa(_model(), **kwargs)
+    remote = stockade.saa(_model(), backend="ray", **kwargs)
+    assert remote.pop("retried") == []
+    assert remote == local
+    with pytest.raises(stockade.InputError):
+        stockade.saa(_model(), replications=1, sample=10, evaluation_sample=100, backend="ray")

@@ -379,3 +379,48 @@ fn saa_from_replications_in_any_order_equals_saa() {
     let err = stockade::saa::saa_from_replications(&net, design, &parts).expect_err("missing");
     assert!(err.to_string().contains("replications"), "{err}");
 }
+
+#[test]
+fn share_from_coalition_values_solved_apart_equals_share() {
+    // The split the Ray backend relies on: coalition values solved one by one (in reverse order)
+    // and combined give the report of the one-call analysis; the Shapley value is the one
+    // hand-computed in core/tests/share.rs (725, 1650, 1825).
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/three-allies.json"
+    ))
+    .expect("fixture");
+    let net = stockade::Network::new(stockade::parse_model(&text).expect("model")).expect("net");
+    let settings = stockade::share::ShareSettings::default();
+    let whole = stockade::share::share(&net, &settings, &|_, _| {}).expect("share");
+    let masks = stockade::share::coalitions_needed(&net, &settings).expect("masks");
+    assert_eq!(masks.len(), 7);
+    let mut solved: Vec<_> = masks
+        .iter()
+        .rev()
+        .map(|&s| {
+            let v = stockade::share::coalition_value(&net, s, &settings.solver).expect("value");
+            (s, v)
+        })
+        .collect();
+    let mut combined =
+        stockade::share::share_from_values(&net, &settings, solved.clone(), &|_, _| {})
+            .expect("combined");
+    // Equal but for the clocks.
+    combined.runtime_s = whole.runtime_s;
+    combined.joint.result.runtime_s = whole.joint.result.runtime_s;
+    combined.joint.result.build_s = whole.joint.result.build_s;
+    assert_eq!(combined, whole);
+    let shapley = whole
+        .allocations
+        .iter()
+        .find(|a| a.rule == stockade::share::Rule::Shapley)
+        .expect("shapley");
+    for (got, want) in shapley.cost.iter().zip([725.0, 1650.0, 1825.0]) {
+        assert!(close(*got, want), "{:?}", shapley.cost);
+    }
+    solved.pop();
+    let err = stockade::share::share_from_values(&net, &settings, solved, &|_, _| {})
+        .expect_err("a coalition missing");
+    assert!(err.to_string().contains("coalition"), "{err}");
+}

@@ -653,6 +653,87 @@ fn saa_combine(
     to_json(&report)
 }
 
+fn share_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+) -> PyResult<(stockade::Network, stockade::share::ShareSettings)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
+    let settings: stockade::share::ShareSettings =
+        serde_json::from_str(settings_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid share settings: {e}")),
+            )
+        })?;
+    Ok((net, settings))
+}
+
+/// `ShareSettings::default()` as JSON.
+#[pyfunction]
+fn default_share_settings() -> PyResult<String> {
+    to_json(&stockade::share::ShareSettings::default())
+}
+
+/// The cost-sharing analysis of a model with parties (JSON), as `stockade share --json`. GIL
+/// released.
+#[pyfunction]
+fn share(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let report = py
+        .detach(move || stockade::share::share(&net, &settings, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+/// The coalitions (bit masks over `parties`) a share analysis needs, as a JSON list.
+#[pyfunction]
+fn share_coalitions(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let masks =
+        stockade::share::coalitions_needed(&net, &settings).map_err(|e| to_py_err(py, e))?;
+    to_json(&masks)
+}
+
+/// One coalition's stand-alone value (`[result, level]` as JSON): the unit of work the Ray
+/// backend sends out. GIL released.
+#[pyfunction]
+fn share_coalition(
+    py: Python<'_>,
+    model_json: &str,
+    mask: u64,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let value = py
+        .detach(move || stockade::share::coalition_value(&net, mask, &settings.solver))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&value)
+}
+
+/// The share analysis from coalition values solved elsewhere (`[[mask, [result, level]], ...]`).
+#[pyfunction]
+fn share_combine(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    solved_json: &str,
+) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let solved: Vec<(u64, stockade::share::JointOutcome)> = serde_json::from_str(solved_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("coalitions", format!("invalid coalition values: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::share::share_from_values(&net, &settings, solved, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -676,5 +757,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(saa, m)?)?;
     m.add_function(wrap_pyfunction!(saa_replication, m)?)?;
     m.add_function(wrap_pyfunction!(saa_combine, m)?)?;
+    m.add_function(wrap_pyfunction!(default_share_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(share, m)?)?;
+    m.add_function(wrap_pyfunction!(share_coalitions, m)?)?;
+    m.add_function(wrap_pyfunction!(share_coalition, m)?)?;
+    m.add_function(wrap_pyfunction!(share_combine, m)?)?;
     Ok(())
 }

@@ -17,10 +17,12 @@ from ._native import __version__
 from ._result import Result
 from ._sweep import (
     default_frontier_settings,
+    default_share_settings,
     default_sweep_settings,
     frontier,
     plot_frontier,
     saa,
+    share,
     sweep,
 )
 from ._solve import (
@@ -45,6 +47,7 @@ __all__ = [
     "default_evaluation_settings",
     "default_frontier_settings",
     "default_settings",
+    "default_share_settings",
     "default_sweep_settings",
     "evaluate",
     "frontier",
@@ -54,6 +57,7 @@ __all__ = [
     "plot_frontier",
     "saa",
     "schema",
+    "share",
     "solve",
     "sweep",
     "validate",

@@ -7,6 +7,7 @@ __all__ = [
     "default_evaluation_settings",
     "default_frontier_settings",
     "default_settings",
+    "default_share_settings",
     "default_sweep_settings",
     "evaluate",
     "frontier",
@@ -20,6 +21,10 @@ __all__ = [
     "saa_combine",
     "saa_replication",
     "schema",
+    "share",
+    "share_coalition",
+    "share_coalitions",
+    "share_combine",
     "solve",
     "sweep",
     "sweep_variants",
@@ -73,3 +78,8 @@ def frontier(
 def saa(model_json: str, design_json: str, settings_json: str) -> str: ...
 def saa_replication(model_json: str, design_json: str, r: int, settings_json: str) -> str: ...
 def saa_combine(model_json: str, design_json: str, replications_json: str) -> str: ...
+def default_share_settings() -> str: ...
+def share(model_json: str, settings_json: str) -> str: ...
+def share_coalitions(model_json: str, settings_json: str) -> str: ...
+def share_coalition(model_json: str, mask: int, settings_json: str) -> str: ...
+def share_combine(model_json: str, settings_json: str, solved_json: str) -> str: ...

@@ -360,6 +360,73 @@ def saa(
     return report
 
 
+def _share_coalition(model_json: str, mask: int, settings_json: str, index: int) -> Any:
+    """One Ray task: one coalition's stand-alone value, solved by the core."""
+    from stockade import _native as native
+
+    return [mask, json.loads(native.share_coalition(model_json, mask, settings_json))]
+
+
+def default_share_settings() -> Dict[str, Any]:
+    """The cost-sharing settings' defaults, from the Rust ``ShareSettings::default()``."""
+    out: Dict[str, Any] = json.loads(_native.default_share_settings())
+    return out
+
+
+def share(
+    model: Union[Model, Mapping[str, Any]],
+    *,
+    rule: Optional[str] = None,
+    backend: str = "local",
+    time_limit: Optional[float] = None,
+    gap: Optional[float] = None,
+    orders: Optional[int] = None,
+    seed: Optional[int] = None,
+    address: Optional[str] = None,
+    retries: int = 2,
+    progress: Optional[SweepCallback] = None,
+) -> Dict[str, Any]:
+    """Joint stockpiles and fair cost sharing across the model's parties, as
+    ``stockade share --json`` (a dict): the joint plan, every coalition's stand-alone cost, the
+    Shapley value, the nucleolus, the core check and the cooperation gain.
+
+    ``backend="ray"`` solves each coalition (2^n - 1 of them up to 12 parties, the sampled
+    orders' prefixes beyond) as a Ray task, the model sent once through the object store and
+    failed tasks resubmitted up to ``retries`` times; the core combines the values, giving the
+    same report as ``"local"`` (``retried`` added). A coalition that never solves raises
+    :class:`stockade.SolverError`. Other settings default from the Rust ``ShareSettings``.
+    """
+    model = as_model(model)
+    settings = default_share_settings()
+    for key, value in (("rule", rule), ("shapley_orders", orders), ("seed", seed)):
+        if value is not None:
+            settings[key] = value
+    if time_limit is not None:
+        settings["solver"]["time_limit_s"] = time_limit
+    if gap is not None:
+        settings["solver"]["mip_gap"] = gap
+    # As `stockade share`: coalitions are solved side by side, each HiGHS solve on one thread.
+    settings["solver"]["threads"] = 1
+    model_json = json.dumps(model.to_dict())
+    settings_json = json.dumps(settings)
+    if backend == "local":
+        out: Dict[str, Any] = json.loads(_native.share(model_json, settings_json))
+        return out
+    if backend != "ray":
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    masks = json.loads(_native.share_coalitions(model_json, settings_json))
+    outcomes, retried, failed = _ray_run(
+        _share_coalition, model_json, masks, settings_json, address, retries,
+        progress, None,
+    )
+    if failed:
+        raise SolverError(f"{len(failed)} coalition solve(s) failed after retries: {failed}")
+    report: Dict[str, Any] = json.loads(
+        _native.share_combine(model_json, settings_json, json.dumps(outcomes)))
+    report["retried"] = retried
+    return report
+
+
 def frontier(
     model: Union[Model, Mapping[str, Any]],
     resilience: str = "expected_shortfall",

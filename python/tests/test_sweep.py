@@ -193,3 +193,27 @@ def test_ray_saa_equals_local(ray_cluster: Any) -> None:
     assert remote == local
     with pytest.raises(stockade.InputError):
         stockade.saa(_model(), replications=1, sample=10, evaluation_sample=100, backend="ray")
+
+
+def _without_clocks(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_clocks(v) for k, v in value.items()
+                if k not in ("runtime_s", "build_s")}
+    if isinstance(value, list):
+        return [_without_clocks(v) for v in value]
+    return value
+
+
+def test_ray_share_equals_local(ray_cluster: Any) -> None:
+    # Coalition values solved as Ray tasks and combined by the core: the same report as the local
+    # analysis, including the hand-computed Shapley value of core/tests/share.rs.
+    import json
+
+    model = json.loads((REPO / "core" / "tests" / "fixtures" / "three-allies.json").read_text())
+    local = stockade.share(model)
+    remote = stockade.share(model, backend="ray")
+    assert remote.pop("retried") == []
+    assert _without_clocks(remote) == _without_clocks(local)
+    shapley = next(a for a in remote["allocations"] if a["rule"] == "shapley")
+    for got, want in zip(shapley["cost"], [725.0, 1650.0, 1825.0]):
+        assert _close(got, want)

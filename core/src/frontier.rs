@@ -25,7 +25,7 @@ use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::ScenarioSet;
-use crate::siting::{cvar, solve_siting_from, BuildOptions, SitingProblem};
+use crate::siting::{cvar, solve_siting_from, BuildOptions, SitingProblem, WarmStart};
 use crate::solver::{solve_mip, SolveControl, Status};
 use crate::sweep::{run_pool, Kpis, SweepProgress, SweepSettings};
 use crate::StockadeError;
@@ -146,15 +146,21 @@ pub struct FrontierReport {
 /// solver's feasibility tolerance.
 const LEVEL_SLACK: f64 = 1e-7;
 
-/// Traces the frontier of `model` (see the module documentation). The model must not set its own
-/// `risk`: the frontier owns that field.
-pub fn frontier(
-    model: &Model,
-    settings: &FrontierSettings,
-    cancel: Option<Arc<AtomicBool>>,
-    progress: SweepProgress<'_>,
-) -> Result<FrontierReport, StockadeError> {
-    let started = Instant::now();
+/// The levels a frontier solves, found before any of them is: for shortfall measures, from the
+/// cost-optimal plan's level to the least any plan reaches; for `nk`, k = 0 .. points - 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FrontierLevels {
+    /// The levels, in order.
+    pub levels: Vec<f64>,
+    /// Resilience of the cost-optimal plan.
+    pub cost_optimal_level: Option<f64>,
+    /// Least shortfall any plan reaches (shortfall measures).
+    pub best_level: Option<f64>,
+    /// The cost-optimal solve, when it found no plan: the whole frontier is then this point.
+    pub unsolved: Option<FrontierPoint>,
+}
+
+fn check(model: &Model, settings: &FrontierSettings) -> Result<(), StockadeError> {
     if settings.points < 2 {
         return Err(InputError::single(
             "points",
@@ -179,115 +185,200 @@ pub fn frontier(
         )
         .into());
     }
-    let solver = &settings.sweep.solver;
-    let control = || SolveControl {
-        cancel: cancel.clone(),
+    Ok(())
+}
+
+/// The frontier's resilience measure of a solve result.
+fn measure(settings: &FrontierSettings, r: &SolveResult) -> f64 {
+    let outcomes: Vec<(f64, f64)> = r
+        .scenarios
+        .iter()
+        .map(|s| (s.probability, s.shortfall_t))
+        .collect();
+    match settings.resilience {
+        Resilience::CvarShortfall => cvar(&outcomes, settings.beta),
+        _ => outcomes.iter().map(|(p, t)| p * t).sum(),
+    }
+}
+
+/// The first step of [`frontier`]: its levels (two solves for shortfall measures, none for `nk`).
+pub fn frontier_levels(
+    model: &Model,
+    settings: &FrontierSettings,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Result<FrontierLevels, StockadeError> {
+    check(model, settings)?;
+    if settings.resilience == Resilience::Nk {
+        return Ok(FrontierLevels {
+            levels: (0..settings.points).map(|k| k as f64).collect(),
+            cost_optimal_level: Some(0.0),
+            best_level: None,
+            unsolved: None,
+        });
+    }
+    let control = SolveControl {
+        cancel,
         progress: None,
     };
     let net = Network::new(model.clone())?;
     let set = ScenarioSet::explicit(&net);
-    let measure = |r: &SolveResult| -> f64 {
-        let outcomes: Vec<(f64, f64)> = r
-            .scenarios
-            .iter()
-            .map(|s| (s.probability, s.shortfall_t))
-            .collect();
-        match settings.resilience {
-            Resilience::CvarShortfall => cvar(&outcomes, settings.beta),
-            _ => outcomes.iter().map(|(p, t)| p * t).sum(),
-        }
-    };
+    let solver = &settings.sweep.solver;
+    let (unconstrained, _) = solve_siting_from(&net, &set, solver, &control, None)?;
+    if !unconstrained.has_solution {
+        return Ok(FrontierLevels {
+            levels: Vec::new(),
+            cost_optimal_level: None,
+            best_level: None,
+            unsolved: Some(point_of(0.0, &unconstrained, None, 0.0)),
+        });
+    }
+    let high = measure(settings, &unconstrained);
+    let low = least_shortfall(&net, &set, settings, &control)?.min(high);
+    let n = settings.points;
+    Ok(FrontierLevels {
+        levels: (0..n)
+            .map(|i| high - (high - low) * i as f64 / (n - 1) as f64)
+            .collect(),
+        cost_optimal_level: Some(high),
+        best_level: Some(low),
+        unsolved: None,
+    })
+}
 
-    // The levels: for shortfall measures from the cost-optimal plan's to the least achievable.
-    let (levels, cost_optimal_level, best_level) = match settings.resilience {
+/// The model of level `level`: the shortfall limit as the model's `risk`, or survivability k.
+fn level_model(
+    model: &Model,
+    settings: &FrontierSettings,
+    levels: &FrontierLevels,
+    level: f64,
+) -> Model {
+    let mut m = model.clone();
+    match settings.resilience {
         Resilience::Nk => {
-            let levels: Vec<f64> = (0..settings.points).map(|k| k as f64).collect();
-            (levels, Some(0.0), None)
+            let base = model.policies.survivability.clone();
+            let k = level.round() as u32;
+            m.policies.survivability = (k > 0).then(|| Survivability {
+                k,
+                targets: base
+                    .as_ref()
+                    .map_or_else(|| vec!["sites".to_string()], |s| s.targets.clone()),
+                fraction: base.as_ref().map_or(1.0, |s| s.fraction),
+                priority: base.as_ref().map_or(1, |s| s.priority),
+                method: base
+                    .as_ref()
+                    .map_or(SurvivabilityMethod::Auto, |s| s.method),
+            });
         }
-        _ => {
-            let (unconstrained, _) = solve_siting_from(&net, &set, solver, &control(), None)?;
-            if !unconstrained.has_solution {
-                let point = point_of(0.0, &unconstrained, None, 0.0);
-                return Ok(FrontierReport {
-                    resilience: settings.resilience,
-                    unit: settings.resilience.unit().into(),
-                    beta: settings.beta,
-                    cost_optimal_level: None,
-                    best_level: None,
-                    points: vec![point],
-                    knee: None,
-                    currency: model.currency.clone(),
-                    runtime_s: started.elapsed().as_secs_f64(),
-                });
-            }
-            let high = measure(&unconstrained);
-            let low = least_shortfall(&net, &set, settings, &control())?.min(high);
-            let n = settings.points;
-            let levels: Vec<f64> = (0..n)
-                .map(|i| high - (high - low) * i as f64 / (n - 1) as f64)
-                .collect();
-            (levels, Some(high), Some(low))
+        resilience => {
+            let scale = levels.cost_optimal_level.unwrap_or(0.0).abs().max(1.0);
+            m.risk = Some(Risk {
+                measure: if resilience == Resilience::CvarShortfall {
+                    RiskMeasure::Cvar
+                } else {
+                    RiskMeasure::Expectation
+                },
+                on: RiskOn::Shortfall,
+                beta: settings.beta,
+                weight: 0.0,
+                limit: Some(level.max(0.0) + LEVEL_SLACK * scale),
+            });
         }
-    };
+    }
+    m
+}
 
-    let variant = |level: f64| -> Model {
-        let mut m = model.clone();
-        match settings.resilience {
-            Resilience::Nk => {
-                let base = model.policies.survivability.clone();
-                let k = level.round() as u32;
-                m.policies.survivability = (k > 0).then(|| Survivability {
-                    k,
-                    targets: base
-                        .as_ref()
-                        .map_or_else(|| vec!["sites".to_string()], |s| s.targets.clone()),
-                    fraction: base.as_ref().map_or(1.0, |s| s.fraction),
-                    priority: base.as_ref().map_or(1, |s| s.priority),
-                    method: base
-                        .as_ref()
-                        .map_or(SurvivabilityMethod::Auto, |s| s.method),
-                });
-            }
-            resilience => {
-                let scale = cost_optimal_level.unwrap_or(0.0).abs().max(1.0);
-                m.risk = Some(Risk {
-                    measure: if resilience == Resilience::CvarShortfall {
-                        RiskMeasure::Cvar
-                    } else {
-                        RiskMeasure::Expectation
-                    },
-                    on: RiskOn::Shortfall,
-                    beta: settings.beta,
-                    weight: 0.0,
-                    limit: Some(level.max(0.0) + LEVEL_SLACK * scale),
-                });
-            }
-        }
-        m
+/// Level `i` of `levels` solved alone (the unit of work a Ray task takes), from `start` when
+/// given; with the start it offers its neighbours.
+pub fn frontier_point(
+    model: &Model,
+    settings: &FrontierSettings,
+    levels: &FrontierLevels,
+    i: usize,
+    start: Option<&WarmStart>,
+    cancel: Option<Arc<AtomicBool>>,
+) -> Result<(FrontierPoint, Option<WarmStart>), StockadeError> {
+    check(model, settings)?;
+    let Some(&level) = levels.levels.get(i) else {
+        return Err(InputError::single(
+            "level",
+            format!("no level {i}; the frontier has {}", levels.levels.len()),
+        )
+        .into());
     };
-    let coords: Vec<Vec<f64>> = (0..levels.len()).map(|i| vec![i as f64]).collect();
-    let workers = settings.sweep.worker_count(levels.len());
+    let t = Instant::now();
+    let net = Network::new(level_model(model, settings, levels, level))?;
+    let set = ScenarioSet::explicit(&net);
+    let control = SolveControl {
+        cancel,
+        progress: None,
+    };
+    let (r, next) = solve_siting_from(&net, &set, &settings.sweep.solver, &control, start)?;
+    let achieved = if settings.resilience == Resilience::Nk {
+        level
+    } else {
+        measure(settings, &r)
+    };
+    let point = point_of(level, &r, Some(achieved), t.elapsed().as_secs_f64());
+    Ok((point, next))
+}
+
+/// The last step of [`frontier`]: the report from every level's point (in level order), with
+/// dominated points marked and the knee found.
+pub fn frontier_report(
+    model: &Model,
+    settings: &FrontierSettings,
+    levels: &FrontierLevels,
+    mut points: Vec<FrontierPoint>,
+    runtime_s: f64,
+) -> FrontierReport {
+    if let Some(unsolved) = &levels.unsolved {
+        points = vec![unsolved.clone()];
+    }
+    let best_level = match settings.resilience {
+        Resilience::Nk => points
+            .iter()
+            .filter(|p| p.has_solution)
+            .map(|p| p.level)
+            .fold(None, |a: Option<f64>, k| Some(a.map_or(k, |a| a.max(k)))),
+        _ => levels.best_level,
+    };
+    mark_dominated(&mut points, settings.resilience.higher_is_better());
+    let knee = knee(&points);
+    FrontierReport {
+        resilience: settings.resilience,
+        unit: settings.resilience.unit().into(),
+        beta: settings.beta,
+        cost_optimal_level: levels.cost_optimal_level,
+        best_level,
+        points,
+        knee,
+        currency: model.currency.clone(),
+        runtime_s,
+    }
+}
+
+/// Traces the frontier of `model` (see the module documentation): [`frontier_levels`], every
+/// [`frontier_point`] on the sweep's worker pool (each from its solved neighbour), then
+/// [`frontier_report`]. The model must not set its own `risk`: the frontier owns that field.
+pub fn frontier(
+    model: &Model,
+    settings: &FrontierSettings,
+    cancel: Option<Arc<AtomicBool>>,
+    progress: SweepProgress<'_>,
+) -> Result<FrontierReport, StockadeError> {
+    let started = Instant::now();
+    let levels = frontier_levels(model, settings, cancel.clone())?;
+    let n = levels.levels.len();
+    let coords: Vec<Vec<f64>> = (0..n).map(|i| vec![i as f64]).collect();
     let outcomes = run_pool(
         &coords,
-        workers,
+        settings.sweep.worker_count(n),
         settings.sweep.warm_start,
         cancel.as_deref(),
-        &|i, start| {
-            let t = Instant::now();
-            let net = Network::new(variant(levels[i]))?;
-            let set = ScenarioSet::explicit(&net);
-            let (r, next) = solve_siting_from(&net, &set, solver, &control(), start)?;
-            let achieved = if settings.resilience == Resilience::Nk {
-                levels[i]
-            } else {
-                measure(&r)
-            };
-            let point = point_of(levels[i], &r, Some(achieved), t.elapsed().as_secs_f64());
-            Ok((point, next))
-        },
+        &|i, start| frontier_point(model, settings, &levels, i, start, cancel.clone()),
         progress,
     );
-    let mut points = Vec::with_capacity(levels.len());
+    let mut points = Vec::with_capacity(n);
     for (i, outcome) in outcomes.into_iter().enumerate() {
         match outcome {
             Some(r) => {
@@ -296,7 +387,7 @@ pub fn frontier(
                 points.push(p);
             }
             None => points.push(FrontierPoint {
-                level: levels[i],
+                level: levels.levels[i],
                 status: Status::Interrupted,
                 has_solution: false,
                 cost: None,
@@ -310,27 +401,13 @@ pub fn frontier(
             }),
         }
     }
-    let best_level = match settings.resilience {
-        Resilience::Nk => points
-            .iter()
-            .filter(|p| p.has_solution)
-            .map(|p| p.level)
-            .fold(None, |a: Option<f64>, k| Some(a.map_or(k, |a| a.max(k)))),
-        _ => best_level,
-    };
-    mark_dominated(&mut points, settings.resilience.higher_is_better());
-    let knee = knee(&points);
-    Ok(FrontierReport {
-        resilience: settings.resilience,
-        unit: settings.resilience.unit().into(),
-        beta: settings.beta,
-        cost_optimal_level,
-        best_level,
+    Ok(frontier_report(
+        model,
+        settings,
+        &levels,
         points,
-        knee,
-        currency: model.currency.clone(),
-        runtime_s: started.elapsed().as_secs_f64(),
-    })
+        started.elapsed().as_secs_f64(),
+    ))
 }
 
 fn point_of(level: f64, r: &SolveResult, achieved: Option<f64>, secs: f64) -> FrontierPoint {

@@ -391,7 +391,18 @@ pub(crate) fn run_from(
     }
 
     // SAFETY: valid instance with a model passed.
-    let run_status = unsafe { sys::Highs_run(h.0) };
+    let mut run_status = unsafe { sys::Highs_run(h.0) };
+    if run_status == sys::kHighsStatusError && settings.threads.is_some() {
+        // HiGHS refuses to run when `threads` differs from the size its scheduler already has
+        // on this thread (sized by an earlier solve that set no count, which the process-wide
+        // bookkeeping in `scheduler_threads` cannot see). The solve then runs on that pool.
+        // SAFETY: valid instance.
+        let code = unsafe { sys::Highs_getModelStatus(h.0) };
+        if code == sys::kHighsModelStatusNotset && h.set_int("threads", 0).is_ok() {
+            // SAFETY: valid instance with a model passed.
+            run_status = unsafe { sys::Highs_run(h.0) };
+        }
+    }
     let runtime_s = started.elapsed().as_secs_f64();
     // SAFETY: valid instance.
     let code = unsafe { sys::Highs_getModelStatus(h.0) };

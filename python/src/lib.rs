@@ -734,6 +734,85 @@ fn share_combine(
     to_json(&report)
 }
 
+fn frontier_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+) -> PyResult<(stockade::Model, stockade::frontier::FrontierSettings)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    Ok((model, settings))
+}
+
+fn parse_levels(py: Python<'_>, levels_json: &str) -> PyResult<stockade::frontier::FrontierLevels> {
+    serde_json::from_str(levels_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("levels", format!("invalid frontier levels: {e}")),
+        )
+    })
+}
+
+/// The levels of a frontier (JSON), found before any is solved. GIL released.
+#[pyfunction]
+fn frontier_levels(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = py
+        .detach(move || stockade::frontier::frontier_levels(&model, &settings, None))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&levels)
+}
+
+/// Level `i` of a frontier solved alone (a point, as JSON): the unit of work the Ray backend
+/// sends out. GIL released.
+#[pyfunction]
+fn frontier_point(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    levels_json: &str,
+    i: usize,
+) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = parse_levels(py, levels_json)?;
+    let (point, _) = py
+        .detach(move || {
+            stockade::frontier::frontier_point(&model, &settings, &levels, i, None, None)
+        })
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&point)
+}
+
+/// The frontier report from its levels and every level's point (JSON list, in level order).
+#[pyfunction]
+fn frontier_report(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    levels_json: &str,
+    points_json: &str,
+    runtime_s: f64,
+) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = parse_levels(py, levels_json)?;
+    let points: Vec<stockade::frontier::FrontierPoint> = serde_json::from_str(points_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("points", format!("invalid frontier points: {e}")),
+            )
+        })?;
+    to_json(&stockade::frontier::frontier_report(
+        &model, &settings, &levels, points, runtime_s,
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -762,5 +841,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(share_coalitions, m)?)?;
     m.add_function(wrap_pyfunction!(share_coalition, m)?)?;
     m.add_function(wrap_pyfunction!(share_combine, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_levels, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_point, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_report, m)?)?;
     Ok(())
 }

@@ -438,6 +438,9 @@ def frontier(
     time_limit: Optional[float] = None,
     gap: Optional[float] = None,
     progress: Optional[SweepCallback] = None,
+    backend: str = "local",
+    address: Optional[str] = None,
+    retries: int = 2,
 ) -> pd.DataFrame:
     """The cost-resilience Pareto frontier by the epsilon-constraint method, as
     ``stockade frontier``: the least expected annual cost at each resilience level, from the
@@ -450,7 +453,10 @@ def frontier(
     ``df.attrs`` holds ``resilience``, ``unit``, ``beta``, ``cost_optimal_level``, ``best_level``,
     ``knee`` (row label or None) and ``currency``. The model must not set its own ``risk``.
     Defaults from the Rust ``FrontierSettings::default()``. ``progress(done, total)`` hears as
-    levels finish; the GIL is released and Ctrl-C stops the solves. Plot it with
+    levels finish; the GIL is released and Ctrl-C stops the solves. ``backend="ray"`` solves the
+    two ends here and every level as a Ray task (as :func:`sweep` does: model once in the object
+    store, failed tasks resubmitted up to ``retries`` times, cold starts), then the core marks
+    dominated points and the knee; ``attrs["retried"]`` lists resubmitted levels. Plot it with
     :func:`plot_frontier`.
     """
     model = as_model(model)
@@ -461,9 +467,14 @@ def frontier(
     if beta is not None:
         settings["beta"] = beta
     settings["sweep"] = _settings(workers, warm_start, time_limit, gap)
-    report = json.loads(
-        _native.frontier(json.dumps(model.to_dict()), json.dumps(settings), progress)
-    )
+    model_json = json.dumps(model.to_dict())
+    retried: List[int] = []
+    if backend == "local":
+        report = json.loads(_native.frontier(model_json, json.dumps(settings), progress))
+    elif backend == "ray":
+        report, retried = _ray_frontier(model_json, settings, address, retries, progress)
+    else:
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
     rows = []
     for i, p in enumerate(report["points"]):
         row = {
@@ -492,8 +503,45 @@ def frontier(
         knee=report.get("knee"),
         currency=report["currency"],
         runtime_s=report["runtime_s"],
+        backend=backend,
+        retried=retried,
     )
     return df
+
+
+def _frontier_point(model_json: str, i: int, payload_json: str, index: int) -> Dict[str, Any]:
+    """One Ray task: level i of a frontier, solved by the core."""
+    from stockade import _native as native
+
+    payload = json.loads(payload_json)
+    out: Dict[str, Any] = json.loads(native.frontier_point(
+        model_json, json.dumps(payload["settings"]), json.dumps(payload["levels"]), i))
+    return out
+
+
+def _ray_frontier(
+    model_json: str,
+    settings: Dict[str, Any],
+    address: Optional[str],
+    retries: int,
+    progress: Optional[SweepCallback],
+) -> Tuple[Dict[str, Any], List[int]]:
+    started = time.perf_counter()
+    settings["sweep"]["solver"]["threads"] = 1
+    settings_json = json.dumps(settings)
+    # The ends (two solves) here; every level then as a Ray task; the core assembles.
+    levels = json.loads(_native.frontier_levels(model_json, settings_json))
+    payload = json.dumps({"settings": settings, "levels": levels})
+    outcomes, retried, failed = _ray_run(
+        _frontier_point, model_json, list(range(len(levels["levels"]))), payload, address,
+        retries, progress, None,
+    )
+    if failed:
+        raise SolverError(f"{len(failed)} frontier level(s) failed after retries: {failed}")
+    report: Dict[str, Any] = json.loads(_native.frontier_report(
+        model_json, settings_json, json.dumps(levels), json.dumps(outcomes),
+        time.perf_counter() - started))
+    return report, retried
 
 
 def plot_frontier(frame: pd.DataFrame, *, ax: Any = None) -> Any:

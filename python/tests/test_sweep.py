@@ -217,3 +217,15 @@ def test_ray_share_equals_local(ray_cluster: Any) -> None:
     shapley = next(a for a in remote["allocations"] if a["rule"] == "shapley")
     for got, want in zip(shapley["cost"], [725.0, 1650.0, 1825.0]):
         assert _close(got, want)
+
+
+def test_ray_frontier_equals_local(ray_cluster: Any) -> None:
+    local = stockade.frontier(_model(), "cvar_shortfall", points=4, warm_start=False)
+    remote = stockade.frontier(_model(), "cvar_shortfall", points=4, backend="ray")
+    assert remote.attrs["backend"] == "ray" and remote.attrs["retried"] == []
+    assert list(remote.status) == list(local.status)
+    assert list(remote.level) == pytest.approx(list(local.level))
+    for a, b in zip(local.cost, remote.cost):
+        assert _close(a, b)
+    assert list(remote.dominated) == list(local.dominated)
+    assert remote.attrs["knee"] == local.attrs["knee"]

@@ -69,6 +69,9 @@ python_tests() {
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q -r python/requirements-test.txt
+  # Ray, for the sweep's Ray backend: tests/test_sweep.py starts a real two-CPU local cluster.
+  # The package imports Ray only when backend="ray" is asked for.
+  "$venv/bin/python" -m pip install -q "ray==2.60.0"
   CARGO_TARGET_DIR="$PWD/target" "$venv/bin/python" -m pip install -q --force-reinstall --no-deps ./python
   # The tests compare with the command line built from the same sources.
   cargo build -q --bin stockade

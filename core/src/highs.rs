@@ -206,6 +206,48 @@ fn pass_model(h: &Instance, mip: &SparseMip) -> Result<(), StockadeError> {
     h.check("the model", st)
 }
 
+/// Hands a primal solution to HiGHS as a MIP start: a whole one (every column, in order) as it
+/// is, which HiGHS only checks; a partial one for HiGHS to complete by a sub-MIP over the rest.
+/// Entries naming a column the model does not have or a non-finite value are dropped; HiGHS's
+/// answer is ignored on purpose (see [`run_from`]).
+fn set_start(h: &Instance, mip: &SparseMip, start: &[(usize, f64)]) {
+    let whole = start.len() == mip.num_cols()
+        && start
+            .iter()
+            .enumerate()
+            .all(|(i, (c, v))| i == *c && v.is_finite());
+    if whole {
+        let values: Vec<f64> = start.iter().map(|(_, v)| *v).collect();
+        // SAFETY: valid instance with a model passed; `values` holds one entry per column and
+        // HiGHS copies it before returning; the row and dual arrays may be null.
+        let _status = unsafe {
+            sys::Highs_setSolution(
+                h.0,
+                values.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        return;
+    }
+    let (index, value): (Vec<sys::HighsInt>, Vec<f64>) = start
+        .iter()
+        .filter(|(c, v)| *c < mip.num_cols() && v.is_finite())
+        .filter_map(|(c, v)| Some((sys::HighsInt::try_from(*c).ok()?, *v)))
+        .unzip();
+    let Ok(count) = sys::HighsInt::try_from(index.len()) else {
+        return;
+    };
+    if count == 0 {
+        return;
+    }
+    // SAFETY: valid instance with a model passed; `index` and `value` both hold `count` entries,
+    // every index is a column of that model, and HiGHS copies them before returning.
+    let _status =
+        unsafe { sys::Highs_setSparseSolution(h.0, count, index.as_ptr(), value.as_ptr()) };
+}
+
 /// Data the callback reads; lives on the stack of [`run`] for the whole solve.
 struct CallbackData<'a> {
     control: &'a SolveControl,
@@ -305,10 +347,26 @@ pub(crate) fn run(
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolverRun, StockadeError> {
+    run_from(mip, settings, control, &[])
+}
+
+/// [`run`] with a MIP start: `start` gives values of some columns (column index, value), as a
+/// neighbouring solve found them. HiGHS completes a partial start (fixing its integers and
+/// solving for the rest) and keeps it as the first incumbent when it is feasible; an infeasible
+/// or rejected start is only a hint that did not help, so the solve goes on without it.
+pub(crate) fn run_from(
+    mip: &SparseMip,
+    settings: &Settings,
+    control: &SolveControl,
+    start: &[(usize, f64)],
+) -> Result<SolverRun, StockadeError> {
     let started = Instant::now();
     let h = Instance::new()?;
     apply_settings(&h, settings)?;
     pass_model(&h, mip)?;
+    if !start.is_empty() && !mip.is_lp() {
+        set_start(&h, mip, start);
+    }
 
     let data = CallbackData { control };
     let wants_callback = control.cancel.is_some() || control.progress.is_some();
@@ -339,7 +397,18 @@ pub(crate) fn run(
     }
 
     // SAFETY: valid instance with a model passed.
-    let run_status = unsafe { sys::Highs_run(h.0) };
+    let mut run_status = unsafe { sys::Highs_run(h.0) };
+    if run_status == sys::kHighsStatusError && settings.threads.is_some() {
+        // HiGHS refuses to run when `threads` differs from the size its scheduler already has
+        // on this thread (sized by an earlier solve that set no count, which the process-wide
+        // bookkeeping in `scheduler_threads` cannot see). The solve then runs on that pool.
+        // SAFETY: valid instance.
+        let code = unsafe { sys::Highs_getModelStatus(h.0) };
+        if code == sys::kHighsModelStatusNotset && h.set_int("threads", 0).is_ok() {
+            // SAFETY: valid instance with a model passed.
+            run_status = unsafe { sys::Highs_run(h.0) };
+        }
+    }
     let runtime_s = started.elapsed().as_secs_f64();
     // SAFETY: valid instance.
     let code = unsafe { sys::Highs_getModelStatus(h.0) };

@@ -22,6 +22,7 @@
 pub mod benders;
 pub mod error;
 pub mod evaluate;
+pub mod frontier;
 pub mod game;
 mod highs;
 pub use highs::{LpOutcome, LpSession};
@@ -39,6 +40,7 @@ pub mod scenario;
 pub mod share;
 pub mod siting;
 pub mod solver;
+pub mod sweep;
 
 pub use error::{InputError, Problem, StockadeError};
 pub use evaluate::{evaluate, evaluate_with, Evaluation, EvaluationSettings};
@@ -47,7 +49,7 @@ pub use network::{parse_model, Network};
 pub use plan::Plan;
 pub use result::SolveResult;
 pub use scenario::ScenarioSet;
-pub use siting::{solve_siting, BuildOptions, SitingProblem};
+pub use siting::{solve_siting, solve_siting_from, BuildOptions, SitingProblem};
 pub use solver::{Settings, SolveControl, Status};
 
 /// The README's examples, compiled and run as doctests.

@@ -64,6 +64,27 @@ pub fn saa(
     design: SaaDesign,
     settings: &Settings,
 ) -> Result<SaaReport, StockadeError> {
+    check_design(net, &design)?;
+    let replications = (0..design.replications)
+        .map(|r| saa_replication(net, &design, r, settings))
+        .collect::<Result<Vec<_>, _>>()?;
+    saa_from_replications(net, design, &replications)
+}
+
+/// What one SAA replication found: the bound of its sampled problem and its plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replication {
+    /// Replication index r (its sample's seed is `design.seed + r`).
+    pub index: usize,
+    /// Best proven bound of the sampled problem (its objective when solved to optimality).
+    pub bound: f64,
+    /// Objective of its plan on its own sample, when it has one.
+    pub objective: Option<f64>,
+    /// The plan, when it has one.
+    pub plan: Option<crate::plan::Plan>,
+}
+
+fn check_design(net: &Network, design: &SaaDesign) -> Result<(), StockadeError> {
     if design.replications < 2 || design.sample == 0 || design.evaluation_sample < 2 {
         return Err(crate::InputError::single(
             "saa",
@@ -78,21 +99,62 @@ pub fn saa(
         )
         .into());
     }
-    let mut bounds = Vec::with_capacity(design.replications);
+    Ok(())
+}
+
+/// Replication `r` of the design: the model over its own sample of `design.sample` scenarios
+/// (seed `design.seed + r`). Independent of the others, so replications can run anywhere (the
+/// Python package sends them to Ray as tasks) and be combined by [`saa_from_replications`].
+pub fn saa_replication(
+    net: &Network,
+    design: &SaaDesign,
+    r: usize,
+    settings: &Settings,
+) -> Result<Replication, StockadeError> {
+    check_design(net, design)?;
+    let set = ScenarioSet::sampled(net, design.sample, design.seed + r as u64);
+    let result = solve_siting(net, &set, settings, &SolveControl::default())?;
+    let bound = result.best_bound.or(result.objective).ok_or_else(|| {
+        StockadeError::Solver(format!(
+            "replication {r} ended {} without a bound",
+            result.status.as_str()
+        ))
+    })?;
+    Ok(Replication {
+        index: r,
+        bound,
+        objective: result.objective,
+        plan: result.plan,
+    })
+}
+
+/// The MMW bounds from the design's replications (in any order): the lower bound from their
+/// bounds, the upper bound from the best plan evaluated on an independent sample.
+pub fn saa_from_replications(
+    net: &Network,
+    design: SaaDesign,
+    replications: &[Replication],
+) -> Result<SaaReport, StockadeError> {
+    check_design(net, &design)?;
+    let mut sorted: Vec<&Replication> = replications.iter().collect();
+    sorted.sort_by_key(|r| r.index);
+    let indices: Vec<usize> = sorted.iter().map(|r| r.index).collect();
+    if indices != (0..design.replications).collect::<Vec<_>>() {
+        return Err(crate::InputError::single(
+            "replications",
+            format!(
+                "expected replications 0..{} once each, got {indices:?}",
+                design.replications
+            ),
+        )
+        .into());
+    }
+    let bounds: Vec<f64> = sorted.iter().map(|r| r.bound).collect();
     let mut best: Option<(f64, usize, crate::plan::Plan)> = None;
-    for r in 0..design.replications {
-        let set = ScenarioSet::sampled(net, design.sample, design.seed + r as u64);
-        let result = solve_siting(net, &set, settings, &SolveControl::default())?;
-        let bound = result.best_bound.or(result.objective).ok_or_else(|| {
-            StockadeError::Solver(format!(
-                "replication {r} ended {} without a bound",
-                result.status.as_str()
-            ))
-        })?;
-        bounds.push(bound);
-        if let (Some(obj), Some(plan)) = (result.objective, result.plan) {
+    for rep in &sorted {
+        if let (Some(obj), Some(plan)) = (rep.objective, &rep.plan) {
             if best.as_ref().is_none_or(|(b, _, _)| obj < *b) {
-                best = Some((obj, r, plan));
+                best = Some((obj, rep.index, plan.clone()));
             }
         }
     }

@@ -470,8 +470,9 @@ pub fn solve_joint(
     ))
 }
 
-/// v(S) of one coalition: its model, validated, solved jointly.
-fn coalition_value(
+/// v(S) of one coalition (a bit mask over `parties`): its model, validated, solved jointly;
+/// with the fairness level of the min-max phase, when there is one.
+pub fn coalition_value(
     net: &Network,
     mask: u64,
     settings: &Settings,
@@ -571,32 +572,7 @@ pub fn share(
     progress: ShareProgress<'_>,
 ) -> Result<ShareReport, StockadeError> {
     let started = Instant::now();
-    let m = &net.model;
-    let n = m.parties.len();
-    if n == 0 {
-        return Err(InputError::single(
-            "parties",
-            "cost sharing needs at least one party (list `parties`)",
-        )
-        .into());
-    }
-    let grand = (1u64 << n) - 1;
-    let exact = n <= EXACT_SHAPLEY_UP_TO;
-    let orders = if exact {
-        Vec::new()
-    } else {
-        sample_orders(n, settings.shapley_orders.max(2), settings.seed)
-    };
-    let mut masks: BTreeSet<u64> = if exact {
-        (1..=grand).collect()
-    } else {
-        prefixes(&orders)
-    };
-    for i in 0..n {
-        masks.insert(1 << i);
-    }
-    masks.insert(grand);
-    let masks: Vec<u64> = masks.into_iter().collect();
+    let masks = coalitions_needed(net, settings)?;
     let total = masks.len() + 2; // plus the baseline and the other sharing mode
     let done = AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -614,11 +590,104 @@ pub fn share(
             })
             .collect()
     });
+    let solved = solved
+        .into_iter()
+        .map(|(s, r)| r.map(|v| (s, v)))
+        .collect::<Result<Vec<_>, _>>()?;
+    combine(net, settings, solved, progress, &done, total, started)
+}
+
+/// The coalitions (bit masks over `parties`) whose stand-alone value the analysis needs: every
+/// one up to 12 parties; beyond, the prefixes of the sampled orders, every single party and the
+/// grand coalition.
+pub fn coalitions_needed(
+    net: &Network,
+    settings: &ShareSettings,
+) -> Result<Vec<u64>, StockadeError> {
+    let n = net.model.parties.len();
+    if n == 0 {
+        return Err(InputError::single(
+            "parties",
+            "cost sharing needs at least one party (list `parties`)",
+        )
+        .into());
+    }
+    let grand = (1u64 << n) - 1;
+    let mut masks: BTreeSet<u64> = if n <= EXACT_SHAPLEY_UP_TO {
+        (1..=grand).collect()
+    } else {
+        prefixes(&orders_for(n, settings))
+    };
+    for i in 0..n {
+        masks.insert(1 << i);
+    }
+    masks.insert(grand);
+    Ok(masks.into_iter().collect())
+}
+
+/// The random orders of the sampled Shapley value (none when it is exact); the same for the same
+/// settings, wherever they are drawn.
+fn orders_for(n: usize, settings: &ShareSettings) -> Vec<Vec<usize>> {
+    if n <= EXACT_SHAPLEY_UP_TO {
+        Vec::new()
+    } else {
+        sample_orders(n, settings.shapley_orders.max(2), settings.seed)
+    }
+}
+
+/// The analysis from coalition values solved elsewhere (the Python package's Ray backend sends
+/// each [`coalition_value`] out as a task): `solved` must hold every coalition of
+/// [`coalitions_needed`]. The baseline and the other sharing mode are solved here; `runtime_s`
+/// counts from this call.
+pub fn share_from_values(
+    net: &Network,
+    settings: &ShareSettings,
+    solved: Vec<(u64, JointOutcome)>,
+    progress: ShareProgress<'_>,
+) -> Result<ShareReport, StockadeError> {
+    let started = Instant::now();
+    let needed = coalitions_needed(net, settings)?;
+    let have: BTreeSet<u64> = solved.iter().map(|(s, _)| *s).collect();
+    let missing: Vec<u64> = needed
+        .iter()
+        .filter(|s| !have.contains(s))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(InputError::single(
+            "coalitions",
+            format!(
+                "{} coalition value(s) missing, e.g. mask {}",
+                missing.len(),
+                missing[0]
+            ),
+        )
+        .into());
+    }
+    let total = solved.len() + 2;
+    let done = AtomicUsize::new(solved.len());
+    combine(net, settings, solved, progress, &done, total, started)
+}
+
+/// Everything after the coalition solves.
+fn combine(
+    net: &Network,
+    settings: &ShareSettings,
+    solved: Vec<(u64, JointOutcome)>,
+    progress: ShareProgress<'_>,
+    done: &AtomicUsize,
+    total: usize,
+    started: Instant,
+) -> Result<ShareReport, StockadeError> {
+    let m = &net.model;
+    let n = m.parties.len();
+    let grand = (1u64 << n) - 1;
+    let exact = n <= EXACT_SHAPLEY_UP_TO;
+    let orders = orders_for(n, settings);
     let mut values: HashMap<u64, (Status, Option<f64>, Option<f64>)> = HashMap::new();
     let mut singles: HashMap<u64, SolveResult> = HashMap::new();
     let mut joint: Option<(SolveResult, Option<f64>)> = None;
-    for (s, r) in solved {
-        let (result, level) = r?;
+    for (s, (result, level)) in solved {
         let cost = result.objective.filter(|_| result.has_solution);
         values.insert(s, (result.status, cost, result.mip_gap));
         if s == grand {

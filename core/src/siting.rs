@@ -18,7 +18,7 @@ use crate::result::{
     ShortfallResult, SitePlan, SolveResult, SurvivabilityReport, Violation,
 };
 use crate::scenario::{ScenarioCase, ScenarioSet};
-use crate::solver::{solve_mip, Method, Settings, SolveControl, SolverRun, Status};
+use crate::solver::{solve_mip, solve_mip_from, Method, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
 /// Sense of a policy constraint.
@@ -648,6 +648,23 @@ impl<'a> SitingProblem<'a> {
     /// weight, and bounded by its limit when one is given.
     fn add_risk(&mut self, risk: &Risk) {
         if risk.measure == RiskMeasure::Expectation {
+            // The expectation of the cost is the objective already; a limit on the expectation
+            // (of shortfall, say) is one row: sum_w p_w L_w <= limit.
+            if let Some(limit) = risk.limit {
+                let fam = self.mip.family("risk");
+                let mut terms: BTreeMap<usize, f64> = BTreeMap::new();
+                for (w, case) in self.scenarios.cases.iter().enumerate() {
+                    for (c, v) in &self.loss[w] {
+                        *terms.entry(c.0).or_default() += case.probability * v;
+                    }
+                }
+                let terms: Vec<(Col, f64)> = terms
+                    .into_iter()
+                    .filter(|(_, v)| *v != 0.0)
+                    .map(|(c, v)| (Col(c), v))
+                    .collect();
+                self.mip.add_row(fam, f64::NEG_INFINITY, limit, terms);
+            }
             return;
         }
         let fam = self.mip.family("risk");
@@ -1144,6 +1161,48 @@ impl<'a> SitingProblem<'a> {
             }
         }
         plan
+    }
+
+    /// The first stage of `plan` as column values, for a MIP start: open, modules and hardening
+    /// of every site, depots and their stock, single-source assignments. Sites and depots the plan
+    /// does not name are left out (HiGHS completes them).
+    pub fn start_values(&self, plan: &Plan) -> Vec<(usize, f64)> {
+        let m = &self.net.model;
+        let mut start = Vec::new();
+        let on = |b: bool| if b { 1.0 } else { 0.0 };
+        for (i, site) in m.sites.iter().enumerate() {
+            let Some(d) = plan.sites.get(&site.id) else {
+                continue;
+            };
+            start.push((self.open[i].0, on(d.open)));
+            start.push((self.modules[i].0, f64::from(d.modules)));
+            for (k, chosen, y) in &self.harden[i] {
+                let picked = d.hardening.as_deref() == Some(site.hardening[*k].id.as_str());
+                start.push((chosen.0, on(picked)));
+                start.push((y.0, if picked { f64::from(d.modules) } else { 0.0 }));
+            }
+        }
+        for (l, depot) in m.depots.iter().enumerate() {
+            let Some(d) = plan.depots.get(&depot.id) else {
+                continue;
+            };
+            start.push((self.depot_open[l].0, on(d.open)));
+            for (mat, col) in &self.stock[l] {
+                let t = d.stock.get(&m.materials[*mat].id).copied().unwrap_or(0.0);
+                start.push((col.0, t));
+            }
+        }
+        for ((s, d), z) in &self.assign {
+            let picked = plan.assignments.get(&m.demand[*d].id) == Some(&m.sites[*s].id);
+            start.push((z.0, on(picked)));
+        }
+        start
+    }
+
+    /// The risk columns, when the model sets a CVaR or worst-case measure: (eta or z, the tail
+    /// excess column of each outcome scenario; empty for worst case).
+    pub fn risk_cols(&self) -> Option<(Col, &[Col])> {
+        self.risk_cols.as_ref().map(|(c, xs)| (*c, xs.as_slice()))
     }
 
     /// Columns of the first stage: every column before the first scenario's, in the same order in
@@ -1722,8 +1781,39 @@ pub fn solve_siting(
     settings: &Settings,
     control: &SolveControl,
 ) -> Result<SolveResult, StockadeError> {
+    solve_siting_from(net, scenarios, settings, control, None).map(|(r, _)| r)
+}
+
+/// A solve to start another from: its plan and, when the extensive form ran, its whole column
+/// vector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WarmStart {
+    /// The first-stage decisions.
+    pub plan: Plan,
+    /// Every column of the MIP that found the plan (empty after Benders).
+    pub values: Vec<f64>,
+}
+
+/// [`solve_siting`] warm-started from `start`, a neighbouring solve (a sweep's nearest solved
+/// variant), also returning the start this solve offers its own neighbours. When the MIP has the
+/// same columns as the start's (a change of costs, bounds or limits), the whole solution goes to
+/// HiGHS, which only checks it and keeps it as the first incumbent when feasible here; otherwise
+/// the plan's first stage does, and HiGHS completes it. The answer is the same as without a start
+/// (up to alternative optima); only the time to reach it changes. Benders ignores the start.
+pub fn solve_siting_from(
+    net: &Network,
+    scenarios: &ScenarioSet,
+    settings: &Settings,
+    control: &SolveControl,
+    start: Option<&WarmStart>,
+) -> Result<(SolveResult, Option<WarmStart>), StockadeError> {
     if crate::benders::chooses_benders(settings.method, net, scenarios)? {
-        return crate::benders::solve_benders(net, scenarios, settings, control);
+        let result = crate::benders::solve_benders(net, scenarios, settings, control)?;
+        let next = result.plan.clone().map(|plan| WarmStart {
+            plan,
+            values: Vec::new(),
+        });
+        return Ok((result, next));
     }
     let survivability = net.model.policies.survivability.as_ref();
     let all = survivability
@@ -1749,7 +1839,14 @@ pub fn solve_siting(
         let problem = SitingProblem::build(net, scenarios, &options);
         build_total += build_started.elapsed().as_secs_f64();
         let build_s = build_total;
-        let run = solve_mip(&problem.mip, settings, control)?;
+        let warm = match start {
+            Some(w) if w.values.len() == problem.mip.num_cols() => {
+                w.values.iter().copied().enumerate().collect()
+            }
+            Some(w) => problem.start_values(&w.plan),
+            None => Vec::new(),
+        };
+        let run = solve_mip_from(&problem.mip, settings, control, &warm)?;
         let mut result = problem.read(&run, build_s, settings);
         let violated = match (
             survivability,
@@ -1790,7 +1887,11 @@ pub fn solve_siting(
             if run.status == Status::Infeasible {
                 result.diagnosis = Some(diagnose(net, scenarios, &active, settings, control)?);
             }
-            return Ok(result);
+            let next = run.has_solution.then(|| WarmStart {
+                plan: problem.plan(&run.values),
+                values: run.values.clone(),
+            });
+            return Ok((result, next));
         }
         for i in violated {
             in_model[i] = true;

@@ -187,3 +187,14 @@ pub fn solve_mip(
 ) -> Result<SolverRun, crate::StockadeError> {
     crate::highs::run(mip, settings, control)
 }
+
+/// [`solve_mip`] with a MIP start: values of some columns (index, value), such as the first stage
+/// of a neighbouring solve. A start that does not fit is dropped; it never makes a solve fail.
+pub fn solve_mip_from(
+    mip: &crate::mip::SparseMip,
+    settings: &Settings,
+    control: &SolveControl,
+    start: &[(usize, f64)],
+) -> Result<SolverRun, crate::StockadeError> {
+    crate::highs::run_from(mip, settings, control, start)
+}

@@ -392,6 +392,427 @@ fn import_orlib_pmed(py: Python<'_>, text: &str, name: &str) -> PyResult<String>
 }
 
 /// The native module.
+/// `SweepSettings::default()` as JSON (solver settings, workers, warm_start).
+#[pyfunction]
+fn default_sweep_settings() -> PyResult<String> {
+    to_json(&stockade::sweep::SweepSettings::default())
+}
+
+/// `FrontierSettings::default()` as JSON (resilience, points, beta, sweep).
+#[pyfunction]
+fn default_frontier_settings() -> PyResult<String> {
+    to_json(&stockade::frontier::FrontierSettings::default())
+}
+
+/// Runs `work` (a sweep or a frontier) on its own thread with the GIL released. Every 100 ms the
+/// calling thread checks for Ctrl-C and calls `progress(done, total)` when more variants have
+/// finished. On Ctrl-C (or an exception from `progress`) it raises the cancel flag, waits up to
+/// [`STOP_GRACE`] for the running solves to stop, and re-raises.
+fn run_counted<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<Bound<'_, PyAny>>,
+    work: impl FnOnce(Arc<AtomicBool>, &(dyn Fn(usize, usize) + Sync)) -> Result<T, StockadeError>
+        + Send
+        + 'static,
+) -> PyResult<T> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let counts: Arc<Mutex<Option<(usize, usize)>>> = Arc::new(Mutex::new(None));
+    let (tx, rx) = mpsc::channel::<Result<T, StockadeError>>();
+    let flag = Arc::clone(&cancel);
+    let sink = Arc::clone(&counts);
+    let worker = std::thread::Builder::new()
+        .name("stockade-sweep".to_string())
+        .spawn(move || {
+            let report = move |done: usize, total: usize| {
+                if let Ok(mut slot) = sink.lock() {
+                    *slot = Some((done, total));
+                }
+            };
+            let _ = tx.send(work(flag, &report));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the sweep thread: {e}")))?;
+    let mut rx = rx;
+    let mut reported: Option<(usize, usize)> = None;
+    let outcome = loop {
+        let (received, back) = py.detach(move || (rx.recv_timeout(POLL), rx));
+        rx = back;
+        let latest = counts.lock().ok().and_then(|slot| *slot);
+        let mut stop = py.check_signals().err();
+        if stop.is_none() && latest != reported {
+            if let (Some(callback), Some((done, total))) = (&progress, latest) {
+                stop = callback.call1((done, total)).err();
+            }
+            reported = latest;
+        }
+        match (received, stop) {
+            (Ok(_), Some(err)) => {
+                // Finished, but the caller pressed Ctrl-C (or its callback raised) meanwhile.
+                let _ = py.detach(|| worker.join());
+                return Err(err);
+            }
+            (Ok(outcome), None) => break Some(outcome),
+            (Err(RecvTimeoutError::Disconnected), _) => break None,
+            (Err(RecvTimeoutError::Timeout), None) => {}
+            (Err(RecvTimeoutError::Timeout), Some(err)) => {
+                cancel.store(true, Ordering::SeqCst);
+                let stopped = py.detach(move || match rx.recv_timeout(STOP_GRACE) {
+                    Ok(_) | Err(RecvTimeoutError::Disconnected) => {
+                        let _ = worker.join();
+                        true
+                    }
+                    Err(RecvTimeoutError::Timeout) => false,
+                });
+                if !stopped {
+                    let _ = PyErr::warn(
+                        py,
+                        &py.get_type::<pyo3::exceptions::PyRuntimeWarning>(),
+                        c"stockade: the cancelled sweep's running solves end by themselves in \
+                          the background",
+                        1,
+                    );
+                }
+                return Err(err);
+            }
+        }
+    };
+    let _ = py.detach(|| worker.join());
+    match outcome {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(err)) => Err(to_py_err(py, err)),
+        None => Err(to_py_err(
+            py,
+            StockadeError::Solver("the sweep thread ended without a result (panic)".to_string()),
+        )),
+    }
+}
+
+/// Solves every variant of a model (JSON) over the Cartesian product of `parameters_json`
+/// (`[{"path", "values"}]`) with `settings_json` (`SweepSettings`), and returns the sweep report
+/// as JSON, as the CLI's `sweep --json`. The GIL is released while the variants solve;
+/// `progress(done, total)` hears as variants finish; Ctrl-C stops the sweep.
+#[pyfunction]
+#[pyo3(signature = (model_json, parameters_json, settings_json, progress=None))]
+fn sweep(
+    py: Python<'_>,
+    model_json: &str,
+    parameters_json: &str,
+    settings_json: &str,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let model: serde_json::Value =
+        serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
+    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("parameters", format!("invalid parameters: {e}")),
+            )
+        })?;
+    let settings: stockade::sweep::SweepSettings =
+        serde_json::from_str(settings_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    let report = run_counted(py, progress, move |cancel, report| {
+        stockade::sweep::sweep(&model, &parameters, &settings, Some(cancel), report)
+    })?;
+    to_json(&report)
+}
+
+/// Values of `FROM:TO:STEP` or `V1,V2,...` for parameter `path`, as `sweep --set` reads them.
+#[pyfunction]
+fn parameter_values(py: Python<'_>, path: &str, spec: &str) -> PyResult<Vec<f64>> {
+    stockade::sweep::parse_values(path, spec).map_err(|e| input_err(py, e))
+}
+
+/// Every variant of a sweep, in sweep order, as JSON `[[[path, value], ...], ...]`, each written
+/// into the model and validated first (a bad path or value raises `InputError` naming it). The
+/// Ray backend sends these out as tasks.
+#[pyfunction]
+fn sweep_variants(py: Python<'_>, model_json: &str, parameters_json: &str) -> PyResult<String> {
+    let model: serde_json::Value =
+        serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
+    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("parameters", format!("invalid parameters: {e}")),
+            )
+        })?;
+    let cells = stockade::sweep::grid(&parameters).map_err(|e| input_err(py, e))?;
+    let mut out = Vec::with_capacity(cells.len());
+    for cell in cells {
+        let assignment: Vec<(String, f64)> = parameters
+            .iter()
+            .zip(&cell)
+            .map(|(p, i)| (p.path.clone(), p.values[*i]))
+            .collect();
+        stockade::sweep::variant_model(&model, &assignment).map_err(|e| input_err(py, e))?;
+        out.push(assignment);
+    }
+    to_json(&out)
+}
+
+/// The cost-resilience frontier of a model (JSON) with `settings_json` (`FrontierSettings`), as
+/// the CLI's `frontier --json`. The GIL is released while the levels solve; `progress(done,
+/// total)` hears as levels finish; Ctrl-C stops it.
+#[pyfunction]
+#[pyo3(signature = (model_json, settings_json, progress=None))]
+fn frontier(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    let report = run_counted(py, progress, move |cancel, report| {
+        stockade::frontier::frontier(&model, &settings, Some(cancel), report)
+    })?;
+    to_json(&report)
+}
+
+fn saa_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+) -> PyResult<(stockade::Network, stockade::saa::SaaDesign)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
+    let design: stockade::saa::SaaDesign = serde_json::from_str(design_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("design", format!("invalid SAA design: {e}")),
+        )
+    })?;
+    Ok((net, design))
+}
+
+/// The Mak-Morton-Wood SAA bounds of a model (JSON) for a design (`{replications, sample,
+/// evaluation_sample, seed}`), as `stockade solve --saa M:N:N' --json`. GIL released.
+#[pyfunction]
+fn saa(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let settings = parse_settings(py, settings_json)?;
+    let report = py
+        .detach(move || stockade::saa::saa(&net, design, &settings))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+/// Replication `r` of an SAA design alone (its bound and plan, as JSON): the unit of work the
+/// Ray backend sends out. GIL released.
+#[pyfunction]
+fn saa_replication(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    r: usize,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let settings = parse_settings(py, settings_json)?;
+    let rep = py
+        .detach(move || stockade::saa::saa_replication(&net, &design, r, &settings))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&rep)
+}
+
+/// The SAA report from every replication of the design (a JSON list, any order). GIL released.
+#[pyfunction]
+fn saa_combine(
+    py: Python<'_>,
+    model_json: &str,
+    design_json: &str,
+    replications_json: &str,
+) -> PyResult<String> {
+    let (net, design) = saa_inputs(py, model_json, design_json)?;
+    let reps: Vec<stockade::saa::Replication> =
+        serde_json::from_str(replications_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("replications", format!("invalid replications: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::saa::saa_from_replications(&net, design, &reps))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+fn share_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+) -> PyResult<(stockade::Network, stockade::share::ShareSettings)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
+    let settings: stockade::share::ShareSettings =
+        serde_json::from_str(settings_json).map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid share settings: {e}")),
+            )
+        })?;
+    Ok((net, settings))
+}
+
+/// `ShareSettings::default()` as JSON.
+#[pyfunction]
+fn default_share_settings() -> PyResult<String> {
+    to_json(&stockade::share::ShareSettings::default())
+}
+
+/// The cost-sharing analysis of a model with parties (JSON), as `stockade share --json`. GIL
+/// released.
+#[pyfunction]
+fn share(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let report = py
+        .detach(move || stockade::share::share(&net, &settings, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+/// The coalitions (bit masks over `parties`) a share analysis needs, as a JSON list.
+#[pyfunction]
+fn share_coalitions(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let masks =
+        stockade::share::coalitions_needed(&net, &settings).map_err(|e| to_py_err(py, e))?;
+    to_json(&masks)
+}
+
+/// One coalition's stand-alone value (`[result, level]` as JSON): the unit of work the Ray
+/// backend sends out. GIL released.
+#[pyfunction]
+fn share_coalition(
+    py: Python<'_>,
+    model_json: &str,
+    mask: u64,
+    settings_json: &str,
+) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let value = py
+        .detach(move || stockade::share::coalition_value(&net, mask, &settings.solver))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&value)
+}
+
+/// The share analysis from coalition values solved elsewhere (`[[mask, [result, level]], ...]`).
+#[pyfunction]
+fn share_combine(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    solved_json: &str,
+) -> PyResult<String> {
+    let (net, settings) = share_inputs(py, model_json, settings_json)?;
+    let solved: Vec<(u64, stockade::share::JointOutcome)> = serde_json::from_str(solved_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("coalitions", format!("invalid coalition values: {e}")),
+            )
+        })?;
+    let report = py
+        .detach(move || stockade::share::share_from_values(&net, &settings, solved, &|_, _| {}))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&report)
+}
+
+fn frontier_inputs(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+) -> PyResult<(stockade::Model, stockade::frontier::FrontierSettings)> {
+    let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
+    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("settings", format!("invalid settings: {e}")),
+            )
+        })?;
+    Ok((model, settings))
+}
+
+fn parse_levels(py: Python<'_>, levels_json: &str) -> PyResult<stockade::frontier::FrontierLevels> {
+    serde_json::from_str(levels_json).map_err(|e| {
+        input_err(
+            py,
+            InputError::single("levels", format!("invalid frontier levels: {e}")),
+        )
+    })
+}
+
+/// The levels of a frontier (JSON), found before any is solved. GIL released.
+#[pyfunction]
+fn frontier_levels(py: Python<'_>, model_json: &str, settings_json: &str) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = py
+        .detach(move || stockade::frontier::frontier_levels(&model, &settings, None))
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&levels)
+}
+
+/// Level `i` of a frontier solved alone (a point, as JSON): the unit of work the Ray backend
+/// sends out. GIL released.
+#[pyfunction]
+fn frontier_point(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    levels_json: &str,
+    i: usize,
+) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = parse_levels(py, levels_json)?;
+    let (point, _) = py
+        .detach(move || {
+            stockade::frontier::frontier_point(&model, &settings, &levels, i, None, None)
+        })
+        .map_err(|e| to_py_err(py, e))?;
+    to_json(&point)
+}
+
+/// The frontier report from its levels and every level's point (JSON list, in level order).
+#[pyfunction]
+fn frontier_report(
+    py: Python<'_>,
+    model_json: &str,
+    settings_json: &str,
+    levels_json: &str,
+    points_json: &str,
+    runtime_s: f64,
+) -> PyResult<String> {
+    let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
+    let levels = parse_levels(py, levels_json)?;
+    let points: Vec<stockade::frontier::FrontierPoint> = serde_json::from_str(points_json)
+        .map_err(|e| {
+            input_err(
+                py,
+                InputError::single("points", format!("invalid frontier points: {e}")),
+            )
+        })?;
+    to_json(&stockade::frontier::frontier_report(
+        &model, &settings, &levels, points, runtime_s,
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -406,5 +827,22 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(import_orlib_cap, m)?)?;
     m.add_function(wrap_pyfunction!(import_holmberg, m)?)?;
     m.add_function(wrap_pyfunction!(import_orlib_pmed, m)?)?;
+    m.add_function(wrap_pyfunction!(default_sweep_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(default_frontier_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier, m)?)?;
+    m.add_function(wrap_pyfunction!(parameter_values, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_variants, m)?)?;
+    m.add_function(wrap_pyfunction!(saa, m)?)?;
+    m.add_function(wrap_pyfunction!(saa_replication, m)?)?;
+    m.add_function(wrap_pyfunction!(saa_combine, m)?)?;
+    m.add_function(wrap_pyfunction!(default_share_settings, m)?)?;
+    m.add_function(wrap_pyfunction!(share, m)?)?;
+    m.add_function(wrap_pyfunction!(share_coalitions, m)?)?;
+    m.add_function(wrap_pyfunction!(share_coalition, m)?)?;
+    m.add_function(wrap_pyfunction!(share_combine, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_levels, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_point, m)?)?;
+    m.add_function(wrap_pyfunction!(frontier_report, m)?)?;
     Ok(())
 }

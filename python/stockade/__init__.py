@@ -15,6 +15,16 @@ from ._errors import InputError, Problem, SolverError, StockadeError
 from ._model import Model
 from ._native import __version__
 from ._result import Result
+from ._sweep import (
+    default_frontier_settings,
+    default_share_settings,
+    default_sweep_settings,
+    frontier,
+    plot_frontier,
+    saa,
+    share,
+    sweep,
+)
 from ._solve import (
     default_settings,
     import_holmberg,
@@ -35,12 +45,20 @@ __all__ = [
     "StockadeError",
     "__version__",
     "default_evaluation_settings",
+    "default_frontier_settings",
     "default_settings",
+    "default_share_settings",
+    "default_sweep_settings",
     "evaluate",
+    "frontier",
     "import_holmberg",
     "import_orlib_cap",
     "import_orlib_pmed",
+    "plot_frontier",
+    "saa",
     "schema",
+    "share",
     "solve",
+    "sweep",
     "validate",
 ]

@@ -1,19 +1,36 @@
 """Type stubs of the native module (``python/src/lib.rs``). Everything crosses as JSON text."""
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 __all__ = [
     "__version__",
     "default_evaluation_settings",
+    "default_frontier_settings",
     "default_settings",
+    "default_share_settings",
+    "default_sweep_settings",
     "evaluate",
+    "frontier",
+    "frontier_levels",
+    "frontier_point",
+    "frontier_report",
     "import_holmberg",
     "import_orlib_cap",
     "import_orlib_pmed",
+    "parameter_values",
     "parse_model",
     "report",
+    "saa",
+    "saa_combine",
+    "saa_replication",
     "schema",
+    "share",
+    "share_coalition",
+    "share_coalitions",
+    "share_combine",
     "solve",
+    "sweep",
+    "sweep_variants",
     "validate",
 ]
 __version__: str
@@ -46,3 +63,31 @@ def import_orlib_cap(
 ) -> str: ...
 def import_holmberg(text: str, name: str) -> str: ...
 def import_orlib_pmed(text: str, name: str) -> str: ...
+def default_sweep_settings() -> str: ...
+def default_frontier_settings() -> str: ...
+def parameter_values(path: str, spec: str) -> List[float]: ...
+def sweep_variants(model_json: str, parameters_json: str) -> str: ...
+def sweep(
+    model_json: str,
+    parameters_json: str,
+    settings_json: str,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> str: ...
+def frontier(
+    model_json: str,
+    settings_json: str,
+    progress: Optional[Callable[[int, int], Any]] = None,
+) -> str: ...
+def saa(model_json: str, design_json: str, settings_json: str) -> str: ...
+def saa_replication(model_json: str, design_json: str, r: int, settings_json: str) -> str: ...
+def saa_combine(model_json: str, design_json: str, replications_json: str) -> str: ...
+def default_share_settings() -> str: ...
+def share(model_json: str, settings_json: str) -> str: ...
+def share_coalitions(model_json: str, settings_json: str) -> str: ...
+def share_coalition(model_json: str, mask: int, settings_json: str) -> str: ...
+def share_combine(model_json: str, settings_json: str, solved_json: str) -> str: ...
+def frontier_levels(model_json: str, settings_json: str) -> str: ...
+def frontier_point(model_json: str, settings_json: str, levels_json: str, i: int) -> str: ...
+def frontier_report(
+    model_json: str, settings_json: str, levels_json: str, points_json: str, runtime_s: float
+) -> str: ...

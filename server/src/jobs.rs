@@ -32,6 +32,8 @@ pub enum JobKind {
     Evaluate,
     /// Joint stockpile and cost sharing across the model's parties (`stockade share`).
     Share,
+    /// Every variant of the model over a grid of parameter values (`stockade sweep`).
+    Sweep,
     /// The worst loss of up to k elements for a fixed plan, with the ranked single points of
     /// failure (`stockade worst-case`).
     WorstCase,
@@ -44,15 +46,17 @@ impl JobKind {
             JobKind::Solve => "solve",
             JobKind::Evaluate => "evaluate",
             JobKind::Share => "share",
+            JobKind::Sweep => "sweep",
             JobKind::WorstCase => "worst_case",
         }
     }
 
     /// Every kind, for error messages.
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Solve,
         JobKind::Evaluate,
         JobKind::Share,
+        JobKind::Sweep,
         JobKind::WorstCase,
     ];
 
@@ -86,6 +90,9 @@ pub struct StoredInput {
     /// What can be lost (`worst_case`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worst_case: Option<stockade::interdiction::WorstCaseOptions>,
+    /// The swept parameters (`sweep`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<stockade::sweep::Parameter>,
 }
 
 fn default_seed() -> u64 {
@@ -103,6 +110,7 @@ impl StoredInput {
             scenarios: None,
             seed: default_seed(),
             worst_case: None,
+            parameters: Vec::new(),
         }
     }
 }
@@ -213,6 +221,40 @@ pub fn run_analysis(
                 solver_status: report.joint.status.as_str().to_string(),
                 interrupted: false,
                 objective: report.joint.cost,
+            })
+        }
+        JobKind::Sweep => {
+            // Each variant solves on one HiGHS thread unless the caller asked otherwise; the
+            // variants are spread over the cores. Progress counts finished variants.
+            let defaults = stockade::sweep::SweepSettings::default();
+            let settings = stockade::sweep::SweepSettings {
+                solver: Settings {
+                    threads: input.settings.threads.or(defaults.solver.threads),
+                    ..input.settings.clone()
+                },
+                ..defaults
+            };
+            let report = {
+                let _span = info_span!("sweep", parameters = input.parameters.len()).entered();
+                stockade::sweep::sweep(
+                    &input.model,
+                    &input.parameters,
+                    &settings,
+                    control.cancel.clone(),
+                    scenario_progress,
+                )?
+            };
+            let interrupted = report
+                .variants
+                .iter()
+                .any(|v| v.status == stockade::Status::Interrupted);
+            let value = serde_json::to_value(&report)
+                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
+            Ok(AnalysisOutput {
+                result: value,
+                solver_status: if interrupted { "interrupted" } else { "swept" }.to_string(),
+                interrupted,
+                objective: None,
             })
         }
         JobKind::Solve => {
@@ -586,7 +628,12 @@ async fn run_job_inner(engine: &Arc<Engine>, id: &str) -> Result<(), StoreError>
                 )),
             };
             let span = tracing::Span::current();
-            let scenarios = scenario_sink(engine.clone(), id.to_string(), running.clone());
+            let counted = if kind == JobKind::Sweep {
+                "variants"
+            } else {
+                "scenarios"
+            };
+            let scenarios = scenario_sink(engine.clone(), id.to_string(), running.clone(), counted);
             let joined = tokio::task::spawn_blocking(move || {
                 let _entered = span.enter();
                 run_analysis(kind, &input, &control, &scenarios)
@@ -688,6 +735,7 @@ fn scenario_sink(
     engine: Arc<Engine>,
     id: String,
     running: Arc<RunningJob>,
+    counted: &'static str,
 ) -> impl Fn(usize, usize) + Sync + Send {
     let started = Instant::now();
     let last_sent: Mutex<Option<Instant>> = Mutex::new(None);
@@ -699,8 +747,8 @@ fn scenario_sink(
             *last = Some(Instant::now());
             let data = serde_json::json!({
                 "elapsed_s": started.elapsed().as_secs_f64(),
-                "scenarios_done": done,
-                "scenarios_total": total,
+                format!("{counted}_done"): done,
+                format!("{counted}_total"): total,
             })
             .to_string();
             engine.publish(

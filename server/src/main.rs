@@ -212,6 +212,69 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Solve every variant of MODEL over a grid of parameter values (the Cartesian product of
+    /// every --set), in parallel, each warm-started from its nearest solved neighbour.
+    Sweep {
+        /// Model file, or - to read stdin.
+        model: String,
+        /// PATH=FROM:TO:STEP or PATH=V1,V2,...: a path into the model file
+        /// (`policies.country_share.cap`, `depots[jp_jogmec].capacity`, `sites[3].max_modules`)
+        /// and its values. Repeat for a grid.
+        #[arg(long = "set", value_name = "PATH=VALUES", required = true)]
+        set: Vec<String>,
+        /// Variants solved at once (default: one per core); each HiGHS solve runs on one thread.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Solve every variant from scratch (no MIP start from the neighbour).
+        #[arg(long)]
+        cold: bool,
+        /// Time limit in seconds for each variant.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap (default from the library's Settings).
+        #[arg(long)]
+        gap: Option<f64>,
+        /// Print the JSON result instead of the table.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Write one CSV row per variant to this file (- for stdout).
+        #[arg(long, value_name = "OUT")]
+        csv: Option<String>,
+    },
+    /// The cost-resilience Pareto frontier of MODEL by the epsilon-constraint method: the least
+    /// cost at each resilience level, from the cost-optimal plan to the most resilient.
+    Frontier {
+        /// Model file, or - to read stdin.
+        model: String,
+        /// Resilience measure: expected shortfall (t/yr), CVaR of shortfall (t/yr), or the
+        /// number of simultaneous losses survived (N-k).
+        #[arg(long, value_enum, default_value = "expected-shortfall")]
+        resilience: ResilienceArg,
+        /// Levels to solve (for nk: k = 0 .. K-1).
+        #[arg(long, value_name = "K", default_value_t = stockade::frontier::FrontierSettings::default().points)]
+        points: usize,
+        /// CVaR level of cvar_shortfall.
+        #[arg(long, default_value_t = stockade::frontier::FrontierSettings::default().beta)]
+        beta: f64,
+        /// Levels solved at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Solve every level from scratch (no MIP start from the neighbour).
+        #[arg(long)]
+        cold: bool,
+        /// Time limit in seconds for each level.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Relative MIP gap (default from the library's Settings).
+        #[arg(long)]
+        gap: Option<f64>,
+        /// Print the JSON result instead of the table.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Write one CSV row per level to this file (- for stdout).
+        #[arg(long, value_name = "OUT")]
+        csv: Option<String>,
+    },
     /// Check MODEL: exit 0 when valid, 1 with every problem listed otherwise.
     Validate {
         /// Model file, or - to read stdin.
@@ -254,6 +317,70 @@ impl From<ShareRule> for stockade::share::Rule {
             ShareRule::Nucleolus => Self::Nucleolus,
         }
     }
+}
+
+/// Resilience measures of `stockade frontier`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ResilienceArg {
+    /// Probability-weighted unmet demand, t/yr.
+    #[value(name = "expected-shortfall", alias = "expected_shortfall")]
+    ExpectedShortfall,
+    /// CVaR at --beta of unmet demand, t/yr.
+    #[value(name = "cvar-shortfall", alias = "cvar_shortfall")]
+    CvarShortfall,
+    /// Simultaneous site losses survived (N-k).
+    Nk,
+}
+
+impl From<ResilienceArg> for stockade::frontier::Resilience {
+    fn from(r: ResilienceArg) -> Self {
+        match r {
+            ResilienceArg::ExpectedShortfall => Self::ExpectedShortfall,
+            ResilienceArg::CvarShortfall => Self::CvarShortfall,
+            ResilienceArg::Nk => Self::Nk,
+        }
+    }
+}
+
+/// Settings of a sweep (or a frontier's solves) from the command line, defaults from the library.
+fn sweep_settings(
+    jobs: Option<usize>,
+    cold: bool,
+    time_limit: Option<f64>,
+    gap: Option<f64>,
+) -> stockade::sweep::SweepSettings {
+    let defaults = stockade::sweep::SweepSettings::default();
+    stockade::sweep::SweepSettings {
+        solver: Settings {
+            time_limit_s: time_limit.or(defaults.solver.time_limit_s),
+            mip_gap: gap.unwrap_or(defaults.solver.mip_gap),
+            ..defaults.solver.clone()
+        },
+        workers: jobs.or(defaults.workers),
+        warm_start: !cold && defaults.warm_start,
+    }
+}
+
+/// A progress bar on stderr counting finished variants.
+fn variant_bar(what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{bar:40}} {{pos}}/{{len}} {what} {{per_sec}} eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Writes CSV text to a file, or to stdout for `-`.
+fn write_csv(path: &str, text: &str) -> Result<(), StockadeError> {
+    if path == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    std::fs::write(path, text)
+        .map_err(|e| InputError::single(path, format!("cannot write: {e}")).into())
 }
 
 #[derive(Subcommand, Debug)]
@@ -667,6 +794,84 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 print_json(&result)?;
             } else {
                 print!("{}", stockade::report::render_fortification(&result));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep {
+            model,
+            set,
+            jobs,
+            cold,
+            time_limit,
+            gap,
+            json,
+            csv,
+        } => {
+            let text = read_input(&model)?;
+            // Parsed and validated once as a whole, so that a bad base model reads as one.
+            stockade::parse_model(&text)?;
+            let base: serde_json::Value =
+                serde_json::from_str(&text).map_err(InputError::from_serde)?;
+            let parameters = set
+                .iter()
+                .map(|arg| stockade::sweep::Parameter::parse(arg))
+                .collect::<Result<Vec<_>, _>>()?;
+            let settings = sweep_settings(jobs, cold, time_limit, gap);
+            let bar = variant_bar("variants");
+            let report =
+                stockade::sweep::sweep(&base, &parameters, &settings, None, &|done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })?;
+            bar.finish_and_clear();
+            if let Some(path) = &csv {
+                write_csv(path, &stockade::sweep::to_csv(&report))?;
+                if path == "-" {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", stockade::report::render_sweep(&report));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Frontier {
+            model,
+            resilience,
+            points,
+            beta,
+            jobs,
+            cold,
+            time_limit,
+            gap,
+            json,
+            csv,
+        } => {
+            let model = stockade::parse_model(&read_input(&model)?)?;
+            let settings = stockade::frontier::FrontierSettings {
+                resilience: resilience.into(),
+                points,
+                beta,
+                sweep: sweep_settings(jobs, cold, time_limit, gap),
+            };
+            let bar = variant_bar("levels");
+            let report = stockade::frontier::frontier(&model, &settings, None, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            if let Some(path) = &csv {
+                write_csv(path, &stockade::frontier::to_csv(&report))?;
+                if path == "-" {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", stockade::report::render_frontier(&report));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -1041,3 +1041,100 @@ async fn a_worst_case_job_finds_the_costliest_loss() {
         "kalgoorlie"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_job_counts_finished_variants_and_matches_solving_each_alone() {
+    let server = sqlite_server(config()).await;
+    let state = &server.state;
+    let planner = key(state, "acme", Role::Planner).await;
+    let text = include_str!("../../models/rare-earths.json");
+    let model: Value = serde_json::from_str(text).unwrap();
+    // A bad path is refused before the job is queued, naming the parameter and the model path.
+    let bad = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "sweep", "model": model,
+                "parameters": [{"path": "depots[nowhere].capacity", "values": [1.0]}]}),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert!(bad.text.contains("parameters[0]"), "{}", bad.text);
+    assert!(
+        bad.text.contains("depots[nowhere].capacity"),
+        "{}",
+        bad.text
+    );
+    let missing = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "sweep", "model": model}),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stray = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "solve", "model": model,
+                "parameters": [{"path": "policies.budget", "values": [1.0]}]}),
+    )
+    .await;
+    assert_eq!(stray.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let caps = [0.45, 0.4, 0.35, 0.3, 0.25];
+    let r = post(
+        state,
+        "/v1/jobs",
+        &planner,
+        &json!({"kind": "sweep", "model": model,
+        "parameters": [
+            {"path": "policies.country_share.cap", "values": caps},
+            {"path": "depots[jp_jogmec].capacity", "values": [0.0, 2000.0]}
+        ]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert_eq!(r.body["kind"], "sweep");
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let events = get(state, &format!("/v1/jobs/{id}/events"), &planner).await;
+    let events = parse_sse(&events.text);
+    let progress: Vec<Value> = events
+        .iter()
+        .filter(|(k, _, _)| k == "progress")
+        .map(|(_, _, d)| serde_json::from_str(d).unwrap())
+        .collect();
+    let done: Vec<u64> = progress
+        .iter()
+        .filter_map(|p| p["variants_done"].as_u64())
+        .collect();
+    assert!(!done.is_empty(), "no variant progress: {events:?}");
+    assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+    assert_eq!(done.last(), Some(&10));
+    assert!(progress.iter().all(|p| p["variants_total"] == 10));
+    let finished = wait_for(state, &planner, &id, Duration::from_secs(60), is_final).await;
+    assert_eq!(finished["status"], "succeeded", "{finished}");
+    assert_eq!(finished["solver_status"], "swept");
+    let result = get(state, &format!("/v1/jobs/{id}/result"), &planner).await;
+    let variants = result.body["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 10);
+    for v in variants {
+        let cap = v["values"]["policies.country_share.cap"].as_f64().unwrap();
+        let depot = v["values"]["depots[jp_jogmec].capacity"].as_f64().unwrap();
+        let mut alone = stockade::parse_model(text).unwrap();
+        alone.policies.country_share.as_mut().unwrap().cap = cap;
+        alone
+            .depots
+            .iter_mut()
+            .find(|d| d.id == "jp_jogmec")
+            .unwrap()
+            .capacity = depot;
+        let alone = stockade::solve(alone, &stockade::Settings::default()).unwrap();
+        assert_eq!(v["status"], alone.status.as_str(), "cap {cap}");
+        match alone.objective {
+            Some(o) => assert!(close(v["objective"].as_f64().unwrap(), o), "cap {cap}"),
+            None => assert!(v["objective"].is_null()),
+        }
+    }
+}

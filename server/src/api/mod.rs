@@ -230,6 +230,12 @@ pub struct JobRequest {
     /// `evaluate`: seed of the sample (default 1).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// `sweep`: the parameters, each a path into the model file and its values
+    /// (`[{"path": "policies.country_share.cap", "values": [0.5, 0.4]}]`); the variants are
+    /// their Cartesian product, each solved with `settings` (one HiGHS thread unless set).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub parameters: Option<Vec<stockade::sweep::Parameter>>,
     /// `worst_case`: what can be lost, every field optional: `k` (default 1), `targets`
     /// (`sites`, `suppliers`, `depots`, `routes`; all by default), `duration` (share of the
     /// year, default 1), `single_points_of_failure` (default true).
@@ -352,6 +358,47 @@ fn checked_settings(settings: Option<Value>, cap_s: f64) -> Result<Settings, Api
     Ok(settings)
 }
 
+/// The parameters of a sweep job, checked before it is accepted: every path and value is written
+/// into the model and validated, so a bad one is a 422 naming `parameters[i]` and the model path.
+fn checked_parameters(
+    kind: JobKind,
+    parameters: Option<Vec<stockade::sweep::Parameter>>,
+    model: &Value,
+) -> Result<Vec<stockade::sweep::Parameter>, ApiError> {
+    let Some(parameters) = parameters else {
+        return if kind == JobKind::Sweep {
+            Err(ApiError::invalid(
+                "parameters",
+                "a sweep job needs parameters: [{\"path\": ..., \"values\": [...]}]",
+            ))
+        } else {
+            Ok(Vec::new())
+        };
+    };
+    if kind != JobKind::Sweep {
+        return Err(ApiError::invalid("parameters", "only for sweep jobs"));
+    }
+    if parameters.is_empty() {
+        return Err(ApiError::invalid("parameters", "at least one parameter"));
+    }
+    stockade::sweep::grid(&parameters)
+        .map_err(|e| ApiError::invalid("parameters", e.to_string()))?;
+    // Every distinct value of every parameter, written into the model alone: paths and values
+    // the model cannot take fail here rather than in the worker.
+    for (i, p) in parameters.iter().enumerate() {
+        for x in &p.values {
+            stockade::sweep::variant_model(model, &[(p.path.clone(), *x)]).map_err(|e| {
+                let first = e.problems.first();
+                ApiError::invalid(
+                    format!("parameters[{i}]"),
+                    first.map_or_else(|| e.to_string(), |p| p.to_string()),
+                )
+            })?;
+        }
+    }
+    Ok(parameters)
+}
+
 /// The input of an evaluate job, checked before it is accepted.
 fn checked_evaluation(
     request: JobRequest,
@@ -462,6 +509,10 @@ pub struct ProgressView {
     pub scenarios_done: Option<usize>,
     /// Scenarios in all (evaluate jobs).
     pub scenarios_total: Option<usize>,
+    /// Variants finished so far (sweep jobs).
+    pub variants_done: Option<usize>,
+    /// Variants in all (sweep jobs).
+    pub variants_total: Option<usize>,
 }
 
 /// Where to find a job's parts.
@@ -510,15 +561,20 @@ pub struct JobView {
 
 fn job_view(state: &AppState, job: &JobRecord) -> JobView {
     let progress = if job.status == status::RUNNING {
-        let scenarios = state.scenario_progress(&job.id);
+        let counted = state.scenario_progress(&job.id);
+        let sweep = job.kind == JobKind::Sweep.as_str();
+        let scenarios = counted.filter(|_| !sweep);
+        let variants = counted.filter(|_| sweep);
         let mip = state.progress(&job.id);
-        (mip.is_some() || scenarios.is_some()).then(|| ProgressView {
+        (mip.is_some() || counted.is_some()).then(|| ProgressView {
             elapsed_s: mip.map_or(0.0, |p| p.elapsed_s),
             incumbent: mip.and_then(|p| p.incumbent),
             best_bound: mip.and_then(|p| p.best_bound),
             gap: mip.and_then(|p| p.gap),
             scenarios_done: scenarios.map(|s| s.0),
             scenarios_total: scenarios.map(|s| s.1),
+            variants_done: variants.map(|s| s.0),
+            variants_total: variants.map(|s| s.1),
         })
     } else {
         None
@@ -767,7 +823,7 @@ pub async fn submit_job(
     let model = checked_model(&request.model, &state.config.limits, "model")?;
     let kind = request.kind;
     let input = match kind {
-        JobKind::Solve | JobKind::Share => {
+        JobKind::Solve | JobKind::Share | JobKind::Sweep => {
             for (field, given, kinds) in [
                 ("plan", request.plan.is_some(), "evaluate and worst_case"),
                 ("scenarios", request.scenarios.is_some(), "evaluate"),
@@ -778,16 +834,28 @@ pub async fn submit_job(
                     return Err(ApiError::invalid(field, format!("only for {kinds} jobs")));
                 }
             }
+            let parameters = checked_parameters(kind, request.parameters, &request.model)?;
             let settings = checked_settings(request.settings, state.config.max_job_time_limit_s)?;
-            StoredInput::solve(request.model, settings)
+            StoredInput {
+                parameters,
+                ..StoredInput::solve(request.model, settings)
+            }
         }
         JobKind::Evaluate => {
             if request.worst_case.is_some() {
                 return Err(ApiError::invalid("worst_case", "only for worst_case jobs"));
             }
+            if request.parameters.is_some() {
+                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
+            }
             checked_evaluation(request, &model, &state.config.limits)?
         }
-        JobKind::WorstCase => checked_worst_case(request, state.config.max_job_time_limit_s)?,
+        JobKind::WorstCase => {
+            if request.parameters.is_some() {
+                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
+            }
+            checked_worst_case(request, state.config.max_job_time_limit_s)?
+        }
     };
     let id = format!("job_{}", auth::random_hex(16));
     let job = match state

@@ -25,7 +25,7 @@ use tracing::info_span;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{self, Role};
-use crate::config::ModelLimits;
+use crate::config::{ModelLimits, ServerConfig};
 use crate::jobs::{run_analysis, CancelOutcome, Engine, JobKind, StoredInput, SubmitError};
 use crate::store::{rfc3339, status, AuditEntry, JobQuery, JobRecord};
 
@@ -196,9 +196,63 @@ impl FromRequest<AppState> for JsonBody {
                 ApiError::BadRequest(e.body_text())
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+        parse_json_body(&bytes).map(JsonBody)
+    }
+}
+
+/// A request body as JSON, as every handler with a body reads it: 400 when it is not JSON
+/// (serde_json refuses nesting deeper than 128 levels, so a deeply nested body is a 400 too).
+pub fn parse_json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// Checks the body of `POST /v1/jobs` exactly as the handler does before it stores anything:
+/// the envelope, the model (size limits, then validation), the settings or the evaluation input.
+pub fn check_job_request(
+    body: Value,
+    config: &ServerConfig,
+) -> Result<(JobKind, StoredInput), ApiError> {
+    let request: JobRequest = envelope(body)?;
+    let model = checked_model(&request.model, &config.limits, "model")?;
+    let kind = request.kind;
+    let input = match kind {
+        JobKind::Solve | JobKind::Share => {
+            for (field, given) in [
+                ("plan", request.plan.is_some()),
+                ("scenarios", request.scenarios.is_some()),
+                ("seed", request.seed.is_some()),
+            ] {
+                if given {
+                    return Err(ApiError::invalid(field, "only for evaluate jobs"));
+                }
+            }
+            let settings = checked_settings(request.settings, config.max_job_time_limit_s)?;
+            StoredInput::solve(request.model, settings)
+        }
+        JobKind::Evaluate => checked_evaluation(request, &model, &config.limits)?,
+    };
+    Ok((kind, input))
+}
+
+/// Checks the body of `POST /v1/solve` as the handler does before it takes a worker.
+pub fn check_solve_request(body: Value, config: &ServerConfig) -> Result<StoredInput, ApiError> {
+    let request: SolveRequest = envelope(body)?;
+    checked_model(&request.model, &config.limits, "model")?;
+    let settings = checked_settings(request.settings, config.max_sync_time_limit_s)?;
+    Ok(StoredInput::solve(request.model, settings))
+}
+
+/// Checks the body of `POST /v1/keys`.
+pub fn check_key_request(body: Value) -> Result<CreateKeyRequest, ApiError> {
+    envelope(body)
+}
+
+/// What `POST /v1/validate` answers for a model body: every problem with its JSON path.
+pub fn validation_problems(body: &Value) -> Vec<stockade::Problem> {
+    match stockade::parse_model(&body.to_string()) {
+        Ok(model) => stockade::validate(&model),
+        Err(e) => e.problems,
     }
 }
 
@@ -587,10 +641,7 @@ pub async fn validate(
     caller
         .require(&state, Role::Viewer, "model.validate", None)
         .await?;
-    let problems = match stockade::parse_model(&body.to_string()) {
-        Ok(model) => stockade::validate(&model),
-        Err(e) => e.problems,
-    };
+    let problems = validation_problems(&body);
     caller
         .audit(
             &state,
@@ -630,9 +681,7 @@ pub async fn solve_sync(
     caller
         .require(&state, Role::Planner, "model.solve", None)
         .await?;
-    let request: SolveRequest = envelope(body)?;
-    checked_model(&request.model, &state.config.limits, "model")?;
-    let settings = checked_settings(request.settings, state.config.max_sync_time_limit_s)?;
+    let input = check_solve_request(body, &state.config)?;
     let wait = Duration::from_secs_f64(state.config.sync_wait_s.max(0.0));
     let permit = tokio::time::timeout(wait, state.workers.clone().acquire_owned())
         .await
@@ -644,7 +693,6 @@ pub async fn solve_sync(
         })?;
     let cancel = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
-    let input = StoredInput::solve(request.model, settings);
     let span = info_span!("sync_solve", tenant = %caller.tenant);
     let output = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
@@ -707,25 +755,7 @@ pub async fn submit_job(
     if state.shutting_down() {
         return Err(ApiError::Unavailable("shutting down".into()));
     }
-    let request: JobRequest = envelope(body)?;
-    let model = checked_model(&request.model, &state.config.limits, "model")?;
-    let kind = request.kind;
-    let input = match kind {
-        JobKind::Solve | JobKind::Share => {
-            for (field, given) in [
-                ("plan", request.plan.is_some()),
-                ("scenarios", request.scenarios.is_some()),
-                ("seed", request.seed.is_some()),
-            ] {
-                if given {
-                    return Err(ApiError::invalid(field, "only for evaluate jobs"));
-                }
-            }
-            let settings = checked_settings(request.settings, state.config.max_job_time_limit_s)?;
-            StoredInput::solve(request.model, settings)
-        }
-        JobKind::Evaluate => checked_evaluation(request, &model, &state.config.limits)?,
-    };
+    let (kind, input) = check_job_request(body, &state.config)?;
     let id = format!("job_{}", auth::random_hex(16));
     let job = match state
         .submit(&id, &caller.tenant, kind, &input, &caller.key_id)
@@ -1195,7 +1225,7 @@ pub async fn create_key(
     caller
         .require(&state, Role::Admin, "key.create", None)
         .await?;
-    let request: CreateKeyRequest = envelope(body)?;
+    let request = check_key_request(body)?;
     let (key, token) = auth::create_key(
         &state.store,
         &caller.tenant,

@@ -23,10 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let refused = match route % 4 {
         0 => check_job_request(value, &config).err(),
         1 => check_solve_request(value, &config).err(),
-        2 => {
-            let _ = validation_problems(&value);
-            None
-        }
+        2 => validation_problems(&value, &config.limits).err(),
         _ => check_key_request(value).err(),
     };
     if let Some(e) = refused {

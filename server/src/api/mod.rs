@@ -248,12 +248,17 @@ pub fn check_key_request(body: Value) -> Result<CreateKeyRequest, ApiError> {
     envelope(body)
 }
 
-/// What `POST /v1/validate` answers for a model body: every problem with its JSON path.
-pub fn validation_problems(body: &Value) -> Vec<stockade::Problem> {
-    match stockade::parse_model(&body.to_string()) {
+/// What `POST /v1/validate` answers for a model body: every problem with its JSON path; 422
+/// past the server's size limits, as for jobs.
+pub fn validation_problems(
+    body: &Value,
+    limits: &ModelLimits,
+) -> Result<Vec<stockade::Problem>, ApiError> {
+    within_limits(body, limits, "")?;
+    Ok(match stockade::parse_model(&body.to_string()) {
         Ok(model) => stockade::validate(&model),
         Err(e) => e.problems,
-    }
+    })
 }
 
 /// Body of `POST /v1/jobs`.
@@ -315,6 +320,49 @@ fn envelope<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> 
     })
 }
 
+/// Refuses a model past this server's size limits (422, with the path of each count at fault)
+/// by counting the arrays of the JSON already parsed: before the typed parse, the copy and the
+/// validation, whose memory and time grow with the model.
+fn within_limits(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<(), ApiError> {
+    let len = |key: &str| model.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+    let nodes = len("suppliers") + len("sites") + len("depots") + len("demand");
+    let checks = [
+        (
+            "",
+            nodes,
+            limits.max_nodes,
+            "nodes (suppliers, sites, depots, demand)",
+        ),
+        ("routes", len("routes"), limits.max_routes, "routes"),
+        (
+            "scenarios",
+            len("scenarios"),
+            limits.max_scenarios,
+            "scenarios",
+        ),
+    ];
+    let too_big: Vec<ErrorDetail> = checks
+        .iter()
+        .filter(|(_, n, max, _)| n > max)
+        .map(|(key, n, max, what)| ErrorDetail {
+            path: match (prefix, *key) {
+                ("", "") => "$".to_string(),
+                ("", key) => key.to_string(),
+                (prefix, key) => json_path(prefix, key),
+            },
+            message: format!("{n} {what} exceed this server's limit of {max}"),
+        })
+        .collect();
+    if too_big.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            message: "the model exceeds this server's size limits".into(),
+            details: too_big,
+        })
+    }
+}
+
 /// Parses, size-checks and validates a model; 422 with a path into the request per problem.
 fn checked_model(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<Model, ApiError> {
     let to_details = |problems: Vec<stockade::Problem>| -> Vec<ErrorDetail> {
@@ -329,41 +377,11 @@ fn checked_model(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<Mo
             })
             .collect()
     };
+    within_limits(model, limits, prefix)?;
     let parsed = stockade::parse_model(&model.to_string()).map_err(|e| ApiError::Invalid {
         message: "the model is not valid".into(),
         details: to_details(e.problems),
     })?;
-    let nodes =
-        parsed.suppliers.len() + parsed.sites.len() + parsed.depots.len() + parsed.demand.len();
-    let checks = [
-        (
-            "",
-            nodes,
-            limits.max_nodes,
-            "nodes (suppliers, sites, depots, demand)",
-        ),
-        (".routes", parsed.routes.len(), limits.max_routes, "routes"),
-        (
-            ".scenarios",
-            parsed.scenarios.len(),
-            limits.max_scenarios,
-            "scenarios",
-        ),
-    ];
-    let too_big: Vec<ErrorDetail> = checks
-        .iter()
-        .filter(|(_, n, max, _)| n > max)
-        .map(|(path, n, max, what)| ErrorDetail {
-            path: format!("{prefix}{path}"),
-            message: format!("{n} {what} exceed this server's limit of {max}"),
-        })
-        .collect();
-    if !too_big.is_empty() {
-        return Err(ApiError::Invalid {
-            message: "the model exceeds this server's size limits".into(),
-            details: too_big,
-        });
-    }
     let problems = stockade::validate(&parsed);
     if !problems.is_empty() {
         return Err(ApiError::Invalid {
@@ -632,7 +650,8 @@ pub struct ValidateResponse {
     request_body(content = Object, description = "A model"),
     responses((status = 200, body = ValidateResponse),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
+              (status = 422, body = error::ErrorBody, description = "Past the size limits")))]
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
@@ -641,7 +660,7 @@ pub async fn validate(
     caller
         .require(&state, Role::Viewer, "model.validate", None)
         .await?;
-    let problems = validation_problems(&body);
+    let problems = validation_problems(&body, &state.config.limits)?;
     caller
         .audit(
             &state,

@@ -79,7 +79,14 @@ async fn deeply_nested_json_is_a_400_not_a_stack_overflow() {
         "[".repeat(5_000),
         "]".repeat(5_000)
     );
-    let r = call(state, Method::POST, "/v1/jobs", Some(&planner), Some(&nested)).await;
+    let r = call(
+        state,
+        Method::POST,
+        "/v1/jobs",
+        Some(&planner),
+        Some(&nested),
+    )
+    .await;
     check(&r, StatusCode::BAD_REQUEST, "bad_request");
     // 100 levels is within the limit and gets to the model check: 422 at the field.
     let shallow = format!(
@@ -186,7 +193,14 @@ async fn a_million_routes_are_refused_by_count_under_the_default_limits() {
     let body = million_routes_body(1_000_001);
     assert!(body.len() < 32 * 1024 * 1024, "{} bytes", body.len());
     let started = std::time::Instant::now();
-    let r = call(state, Method::POST, "/v1/validate", Some(&viewer), Some(&body)).await;
+    let r = call(
+        state,
+        Method::POST,
+        "/v1/validate",
+        Some(&viewer),
+        Some(&body),
+    )
+    .await;
     check(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert_eq!(r.body["error"]["details"][0]["path"], "routes");
     assert!(r.body["error"]["details"][0]["message"]

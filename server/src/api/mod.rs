@@ -651,7 +651,8 @@ pub struct ValidateResponse {
     responses((status = 200, body = ValidateResponse),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
-              (status = 422, body = error::ErrorBody, description = "Past the size limits")))]
+              (status = 422, body = error::ErrorBody, description = "Past the size limits"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
@@ -691,7 +692,8 @@ impl Drop for CancelOnDrop {
     responses((status = 200, description = "The solve result (as `stockade solve --json`)", body = Object),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
-              (status = 422, body = error::ErrorBody), (status = 429, body = error::ErrorBody)))]
+              (status = 422, body = error::ErrorBody), (status = 429, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn solve_sync(
     State(state): State<AppState>,
     caller: Caller,
@@ -762,7 +764,8 @@ pub async fn solve_sync(
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
               (status = 422, body = error::ErrorBody),
-              (status = 429, body = error::ErrorBody, description = "Queue full; see Retry-After")))]
+              (status = 429, body = error::ErrorBody, description = "Queue full; see Retry-After"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn submit_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -818,8 +821,10 @@ pub async fn submit_job(
 #[into_params(parameter_in = Query)]
 pub struct ListJobsQuery {
     /// Only jobs in this state.
+    #[param(pattern = "^(queued|running|succeeded|failed|cancelled)$")]
     pub status: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -838,7 +843,8 @@ pub struct JobPage {
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])),
     params(ListJobsQuery),
     responses((status = 200, body = JobPage), (status = 400, body = error::ErrorBody),
-              (status = 401, body = error::ErrorBody), (status = 422, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody), (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
@@ -882,7 +888,8 @@ pub async fn list_jobs(
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, body = JobView), (status = 401, body = error::ErrorBody),
-              (status = 404, body = error::ErrorBody)))]
+              (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -903,7 +910,8 @@ pub async fn get_job(
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, description = "The result", body = Object),
               (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
-              (status = 409, body = error::ErrorBody, description = "Not finished, or failed")))]
+              (status = 409, body = error::ErrorBody, description = "Not finished, or failed"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn job_result(
     State(state): State<AppState>,
     caller: Caller,
@@ -958,7 +966,8 @@ pub async fn job_result(
               (status = 202, body = JobView, description = "Stopping (it is running)"),
               (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody),
               (status = 404, body = error::ErrorBody),
-              (status = 409, body = error::ErrorBody, description = "Already finished")))]
+              (status = 409, body = error::ErrorBody, description = "Already finished"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn cancel_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -993,7 +1002,8 @@ pub async fn cancel_job(
 #[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"),
-              (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn job_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -1082,7 +1092,8 @@ pub async fn job_events(
 /// The JSON Schema of the model file (as `stockade schema` prints it).
 #[utoipa::path(get, path = "/v1/schema/model", tag = "models", security(("bearer" = [])),
     responses((status = 200, description = "JSON Schema", body = Object),
-              (status = 401, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn model_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -1139,8 +1150,10 @@ pub struct AuditPage {
 /// The tenant's audit log (admins).
 #[utoipa::path(get, path = "/v1/audit", tag = "access", security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 400, body = error::ErrorBody),
+              (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody),
+              (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
@@ -1234,8 +1247,10 @@ fn key_view(k: crate::store::KeyRecord) -> KeyView {
 /// Creates a key in the caller's tenant (admins).
 #[utoipa::path(post, path = "/v1/keys", tag = "access", security(("bearer" = [])),
     request_body = CreateKeyRequest,
-    responses((status = 201, body = NewKeyView), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody), (status = 422, body = error::ErrorBody)))]
+    responses((status = 201, body = NewKeyView), (status = 400, body = error::ErrorBody),
+              (status = 413, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
+              (status = 403, body = error::ErrorBody), (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -1266,7 +1281,8 @@ pub async fn create_key(
 /// The keys of the caller's tenant (admins).
 #[utoipa::path(get, path = "/v1/keys", tag = "access", security(("bearer" = [])),
     responses((status = 200, body = Vec<KeyView>), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -1283,7 +1299,8 @@ pub async fn list_keys(
 #[utoipa::path(delete, path = "/v1/keys/{id}", tag = "access", security(("bearer" = [])),
     params(("id" = String, Path, description = "Key id")),
     responses((status = 200, body = KeyView), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,

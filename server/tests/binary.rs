@@ -562,3 +562,73 @@ fn a_million_routes_leave_the_server_memory_bounded() {
         200
     );
 }
+
+/// At the most verbose log level, a job, a synchronous solve, a validation, a refused model and
+/// a key creation leave no model contents (a site id, a country code, a description chosen to be
+/// unmistakable) and no token in the server's log.
+#[test]
+fn the_server_log_holds_no_model_contents_and_no_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("log.db").display());
+    let token = create_key(&db, "acme", "admin");
+    let log_path = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stockade"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
+        .args(["--workers", "1"])
+        .env("STOCKADE_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("stockade listening on http://")
+        .unwrap()
+        .to_string();
+    let server = Server { child, addr };
+    let mut model = tiny();
+    model["description"] = json!("SECRET-DESCRIPTION-7f3a");
+    model["sites"][0]["id"] = json!("SECRET-SITE-7f3a");
+    model["routes"][0]["from"] = json!("SECRET-SITE-7f3a");
+    model["countries"][1]["code"] = json!("QZ");
+    model["sites"][1]["country"] = json!("QZ");
+    let id = submit_http(&server.addr, &token, model.clone(), json!({"threads": 1}));
+    poll(&server.addr, &token, &id, Duration::from_secs(60), is_final);
+    let body = json!({"model": model.clone()}).to_string();
+    assert_eq!(
+        http(&server.addr, "POST", "/v1/solve", Some(&token), Some(&body)).status,
+        200
+    );
+    let mut bad = model.clone();
+    bad["demand"][0]["demand"] = json!(-1);
+    let body = json!({"kind": "solve", "model": bad}).to_string();
+    assert_eq!(
+        http(&server.addr, "POST", "/v1/jobs", Some(&token), Some(&body)).status,
+        422
+    );
+    let r = http(
+        &server.addr,
+        "POST",
+        "/v1/keys",
+        Some(&token),
+        Some(r#"{"role": "viewer"}"#),
+    );
+    assert_eq!(r.status, 201);
+    let new_token = r.json()["token"].as_str().unwrap().to_string();
+    drop(server);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("job finished"), "the log is written: {log}");
+    for secret in [
+        "SECRET-DESCRIPTION-7f3a",
+        "SECRET-SITE-7f3a",
+        "\"QZ\"",
+        "kalgoorlie",
+        token.as_str(),
+        new_token.as_str(),
+    ] {
+        assert!(!log.contains(secret), "the log holds `{secret}`");
+    }
+}

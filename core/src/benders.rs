@@ -136,11 +136,20 @@ impl ScenarioDelta {
     }
 }
 
+/// Coupling entries of a second-stage LP: (row, first-stage column, coefficient).
+type Coupling = Vec<(u32, u32, f64)>;
+
+/// A Benders cut as a row: (lower, upper, terms).
+type CutRow = (f64, f64, Vec<(Col, f64)>);
+
+/// Benders cuts as rows.
+type CutRows = Vec<CutRow>;
+
 /// Splits a one-scenario build into its second-stage LP and its coupling.
 fn extract(
     problem: &SitingProblem<'_>,
     second: usize,
-) -> Result<(SparseMip, Vec<(u32, u32, f64)>), StockadeError> {
+) -> Result<(SparseMip, Coupling), StockadeError> {
     let mip = &problem.mip;
     let first = problem.first_stage_cols();
     let is_second = |c: usize| c >= first && c < first + second;
@@ -657,7 +666,7 @@ impl Master {
         deltas: &[ScenarioDelta],
         point: &[f64],
         x: &[f64],
-    ) -> (Vec<(f64, f64, Vec<(Col, f64)>)>, Option<f64>) {
+    ) -> (CutRows, Option<f64>) {
         let first = self.first;
         let mut rows = Vec::new();
         let mut expected = 0.0;
@@ -697,7 +706,7 @@ impl Master {
         (rows, all_feasible.then_some(expected))
     }
 
-    fn add_cuts(&mut self, rows: &[(f64, f64, Vec<(Col, f64)>)]) {
+    fn add_cuts(&mut self, rows: &[CutRow]) {
         for (lo, hi, terms) in rows {
             self.mip
                 .add_row(self.cut_family, *lo, *hi, terms.iter().copied());

@@ -7,7 +7,8 @@
 #   rest_body   REST request bodies, through the checks the handlers run before storing anything
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 60 s, every target)
-#        FUZZ_RUNS=10000000 scripts/fuzz.sh 0 model          (a fixed number of executions)
+#        FUZZ_RUNS=10000000 scripts/fuzz.sh 0 model          (a fixed number of executions;
+#                                                             FUZZ_MAX_S caps the time anyway)
 # Seeds come from models/ and ../shared/benchmarks/. A crash leaves its input in
 # fuzz/artifacts/TARGET/ and fails the script; turn it into a regression test in core/tests or
 # server/tests (see core/tests/fuzz_regressions.rs). Runs at nice 19: the machine is shared.
@@ -64,7 +65,7 @@ status=0
 for t in "${TARGETS[@]}"; do
   args=(-timeout=1 -rss_limit_mb=2048 -print_final_stats=1)
   if [ -n "${FUZZ_RUNS:-}" ]; then
-    args+=(-runs="$FUZZ_RUNS")
+    args+=(-runs="$FUZZ_RUNS" -max_total_time="${FUZZ_MAX_S:-0}")
   else
     args+=(-max_total_time="$SECONDS_PER_TARGET")
   fi

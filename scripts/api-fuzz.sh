@@ -32,11 +32,12 @@ done
 ADDR=$(sed -n 's/^stockade listening on //p' "$WORK/stdout")
 [ -n "$ADDR" ] || { echo "the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
 rc=0
-"$ST" run "$ADDR/openapi.json" \
+# From the scratch folder: schemathesis keeps a cache (.schemathesis/) in the working directory.
+(cd "$WORK" && "$ST" run "$ADDR/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$MAX_EXAMPLES" --seed 10 --workers 1 --request-timeout 30 \
-  --generation-database none --no-color --report junit --report-dir "$WORK/report" || rc=$?
+  --generation-database none --no-color --report junit --report-dir "$WORK/report") || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "schemathesis failed; server log:" >&2
   grep -E "ERROR|panicked" "$WORK/server.log" | tail -20 >&2 || true

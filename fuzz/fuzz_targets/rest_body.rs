@@ -4,8 +4,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use stockade_server::api::{
-    check_job_request, check_key_request, check_solve_request, parse_json_body,
-    validation_problems,
+    check_job_request, check_key_request, check_solve_request, parse_json_body, validation_problems,
 };
 use stockade_server::config::ServerConfig;
 

@@ -39,7 +39,7 @@ fn pmed_cost_follows_the_edges_not_the_header() {
 /// distances of -1e300.
 #[test]
 fn pmed_refuses_negative_edge_costs() {
-    let err = orlib_pmed("3 2 1\n1 2 5\n2 3 -1\n", "neg").unwrap_err();
+    let err = orlib_pmed("3 2 1\n1 2 5\n2 3 -1\n", "neg").expect_err("a negative edge is refused");
     let text = err.to_string();
     assert!(text.contains("edge cost must be >= 0, got -1"), "{text}");
 }

@@ -86,3 +86,15 @@ python_tests() {
   return "$rc"
 }
 python_tests
+
+# The REST API against its own OpenAPI document (schemathesis, installed in python/.venv from
+# python/requirements-test.txt): no 5xx, every response as documented. A few seconds.
+bash scripts/api-fuzz.sh 30
+
+# Load: 100 concurrent clients, mixed solves, polls and cancellations, for 20 s (the full soak is
+# scripts/soak.sh); fails on any error besides 429, a lost job or memory growth.
+cargo build -q --bin stockade --example load
+bash scripts/soak.sh 20
+
+# Fuzz smoke: every cargo-fuzz target for 30 s (scripts/fuzz.sh; the long runs are in the note).
+bash scripts/fuzz.sh 30

@@ -301,10 +301,7 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     let n = t.count("number of vertices", 5_000)?;
     let e = t.count("number of edges", MAX_DIM * 10)?;
     let p = t.count("p", n)?;
-    let mut dist = vec![f64::INFINITY; n * n];
-    for v in 0..n {
-        dist[v * n + v] = 0.0;
-    }
+    let mut edges = Vec::with_capacity(e.min(text.len()));
     for _ in 0..e {
         let a = t.count("edge end", n)?;
         let b = t.count("edge end", n)?;
@@ -312,22 +309,48 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
         if a == 0 || b == 0 {
             return Err(t.error("vertex ids are 1-based".into()));
         }
-        if a != b {
-            dist[(a - 1) * n + (b - 1)] = c;
-            dist[(b - 1) * n + (a - 1)] = c;
+        if c < 0.0 {
+            // An undirected negative edge is a negative cycle: no shortest paths exist.
+            return Err(t.error(format!("edge cost must be >= 0, got {c}")));
         }
+        edges.push((a - 1, b - 1, c));
     }
     expect_end(&t)?;
-    for k in 0..n {
-        for i in 0..n {
-            let dik = dist[i * n + k];
+    // Floyd-Warshall over the vertices that lie on an edge only: the others reach nothing but
+    // themselves. Time and memory then grow with the edges given, not with a header's n
+    // (a few bytes declaring 5000 vertices used to cost a 200 MB matrix).
+    let mut index = vec![usize::MAX; n];
+    let mut touched = Vec::new();
+    for &(a, b, _) in &edges {
+        for v in [a, b] {
+            if index[v] == usize::MAX {
+                index[v] = touched.len();
+                touched.push(v);
+            }
+        }
+    }
+    let m = touched.len();
+    let mut dist = vec![f64::INFINITY; m * m];
+    for v in 0..m {
+        dist[v * m + v] = 0.0;
+    }
+    for &(a, b, c) in &edges {
+        if a != b {
+            let (a, b) = (index[a], index[b]);
+            dist[a * m + b] = c;
+            dist[b * m + a] = c;
+        }
+    }
+    for k in 0..m {
+        for i in 0..m {
+            let dik = dist[i * m + k];
             if !dik.is_finite() {
                 continue;
             }
-            for j in 0..n {
-                let via = dik + dist[k * n + j];
-                if via < dist[i * n + j] {
-                    dist[i * n + j] = via;
+            for j in 0..m {
+                let via = dik + dist[k * m + j];
+                if via < dist[i * m + j] {
+                    dist[i * m + j] = via;
                 }
             }
         }
@@ -343,7 +366,13 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     }
     for j in 0..n {
         for i in 0..n {
-            let d = dist[i * n + j];
+            let d = if i == j {
+                0.0
+            } else if index[i] != usize::MAX && index[j] != usize::MAX {
+                dist[index[i] * m + index[j]]
+            } else {
+                f64::INFINITY
+            };
             if d.is_finite() {
                 model
                     .routes

@@ -2,6 +2,7 @@
 //! optima (shared/benchmarks/stoch-cflp/README.md, HiGHS on the extensive form, five tools
 //! agreeing), the OR-Library published optima (DEV-OPTIMA.md), and the extensive form's own
 //! optimum on models with depots, yields, hardening and policies.
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

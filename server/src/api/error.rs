@@ -101,7 +101,45 @@ pub enum ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match store_cannot_write(&e) {
+            Some(why) => {
+                error!(error = %e, "the job store cannot write");
+                ApiError::Unavailable(format!(
+                    "the job store cannot write ({why}): nothing was changed; retry once the \
+                     operator has fixed the database"
+                ))
+            }
+            None => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// A database that refuses writes for a reason of its disk or file (read-only, full, I/O error,
+/// cannot open): an operator's problem the caller should be told about (503), not a bug (500).
+/// SQLite primary result codes (the low byte of an extended code): READONLY 8, IOERR 10, FULL 13,
+/// CANTOPEN 14; PostgreSQL SQLSTATEs: disk_full 53100, read_only_sql_transaction 25006,
+/// insufficient_resources class 53, io_error 58030.
+pub fn store_cannot_write(e: &StoreError) -> Option<&'static str> {
+    let StoreError::Database(sqlx::Error::Database(db)) = e else {
+        return None;
+    };
+    let code = db.code()?;
+    let code = code.as_ref();
+    if let Ok(n) = code.parse::<i64>() {
+        return match n & 0xff {
+            8 => Some("the database is read-only"),
+            10 => Some("disk I/O error"),
+            13 => Some("the disk is full"),
+            14 => Some("the database file cannot be opened"),
+            _ => None,
+        };
+    }
+    match code {
+        "53100" => Some("the disk is full"),
+        "25006" => Some("the database is read-only"),
+        "58030" => Some("disk I/O error"),
+        c if c.starts_with("53") => Some("the database is out of resources"),
+        _ => None,
     }
 }
 

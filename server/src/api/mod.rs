@@ -25,7 +25,7 @@ use tracing::info_span;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{self, Role};
-use crate::config::ModelLimits;
+use crate::config::{ModelLimits, ServerConfig};
 use crate::jobs::{run_analysis, CancelOutcome, Engine, JobKind, StoredInput, SubmitError};
 use crate::store::{rfc3339, status, AuditEntry, JobQuery, JobRecord};
 
@@ -196,10 +196,88 @@ impl FromRequest<AppState> for JsonBody {
                 ApiError::BadRequest(e.body_text())
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+        parse_json_body(&bytes).map(JsonBody)
     }
+}
+
+/// A request body as JSON, as every handler with a body reads it: 400 when it is not JSON
+/// (serde_json refuses nesting deeper than 128 levels, so a deeply nested body is a 400 too).
+pub fn parse_json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// Checks the body of `POST /v1/jobs` exactly as the handler does before it stores anything:
+/// the envelope, the model (size limits, then validation), the settings or the evaluation input.
+pub fn check_job_request(
+    body: Value,
+    config: &ServerConfig,
+) -> Result<(JobKind, StoredInput), ApiError> {
+    let request: JobRequest = envelope(body)?;
+    let model = checked_model(&request.model, &config.limits, "model")?;
+    let kind = request.kind;
+    let input = match kind {
+        JobKind::Solve | JobKind::Share | JobKind::Sweep => {
+            for (field, given, kinds) in [
+                ("plan", request.plan.is_some(), "evaluate and worst_case"),
+                ("scenarios", request.scenarios.is_some(), "evaluate"),
+                ("seed", request.seed.is_some(), "evaluate"),
+                ("worst_case", request.worst_case.is_some(), "worst_case"),
+            ] {
+                if given {
+                    return Err(ApiError::invalid(field, format!("only for {kinds} jobs")));
+                }
+            }
+            let parameters = checked_parameters(kind, request.parameters, &request.model)?;
+            let settings = checked_settings(request.settings, config.max_job_time_limit_s)?;
+            StoredInput {
+                parameters,
+                ..StoredInput::solve(request.model, settings)
+            }
+        }
+        JobKind::Evaluate => {
+            if request.worst_case.is_some() {
+                return Err(ApiError::invalid("worst_case", "only for worst_case jobs"));
+            }
+            if request.parameters.is_some() {
+                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
+            }
+            checked_evaluation(request, &model, &config.limits)?
+        }
+        JobKind::WorstCase => {
+            if request.parameters.is_some() {
+                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
+            }
+            checked_worst_case(request, config.max_job_time_limit_s)?
+        }
+    };
+    Ok((kind, input))
+}
+
+/// Checks the body of `POST /v1/solve` as the handler does before it takes a worker.
+pub fn check_solve_request(body: Value, config: &ServerConfig) -> Result<StoredInput, ApiError> {
+    let request: SolveRequest = envelope(body)?;
+    checked_model(&request.model, &config.limits, "model")?;
+    let settings = checked_settings(request.settings, config.max_sync_time_limit_s)?;
+    Ok(StoredInput::solve(request.model, settings))
+}
+
+/// Checks the body of `POST /v1/keys`.
+pub fn check_key_request(body: Value) -> Result<CreateKeyRequest, ApiError> {
+    envelope(body)
+}
+
+/// What `POST /v1/validate` answers for a model body: every problem with its JSON path; 422
+/// past the server's size limits, as for jobs.
+pub fn validation_problems(
+    body: &Value,
+    limits: &ModelLimits,
+) -> Result<Vec<stockade::Problem>, ApiError> {
+    within_limits(body, limits, "")?;
+    Ok(match stockade::parse_model(&body.to_string()) {
+        Ok(model) => stockade::validate(&model),
+        Err(e) => e.problems,
+    })
 }
 
 /// Body of `POST /v1/jobs`.
@@ -276,6 +354,49 @@ fn envelope<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> 
     })
 }
 
+/// Refuses a model past this server's size limits (422, with the path of each count at fault)
+/// by counting the arrays of the JSON already parsed: before the typed parse, the copy and the
+/// validation, whose memory and time grow with the model.
+fn within_limits(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<(), ApiError> {
+    let len = |key: &str| model.get(key).and_then(Value::as_array).map_or(0, Vec::len);
+    let nodes = len("suppliers") + len("sites") + len("depots") + len("demand");
+    let checks = [
+        (
+            "",
+            nodes,
+            limits.max_nodes,
+            "nodes (suppliers, sites, depots, demand)",
+        ),
+        ("routes", len("routes"), limits.max_routes, "routes"),
+        (
+            "scenarios",
+            len("scenarios"),
+            limits.max_scenarios,
+            "scenarios",
+        ),
+    ];
+    let too_big: Vec<ErrorDetail> = checks
+        .iter()
+        .filter(|(_, n, max, _)| n > max)
+        .map(|(key, n, max, what)| ErrorDetail {
+            path: match (prefix, *key) {
+                ("", "") => "$".to_string(),
+                ("", key) => key.to_string(),
+                (prefix, key) => json_path(prefix, key),
+            },
+            message: format!("{n} {what} exceed this server's limit of {max}"),
+        })
+        .collect();
+    if too_big.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            message: "the model exceeds this server's size limits".into(),
+            details: too_big,
+        })
+    }
+}
+
 /// Parses, size-checks and validates a model; 422 with a path into the request per problem.
 fn checked_model(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<Model, ApiError> {
     let to_details = |problems: Vec<stockade::Problem>| -> Vec<ErrorDetail> {
@@ -290,41 +411,11 @@ fn checked_model(model: &Value, limits: &ModelLimits, prefix: &str) -> Result<Mo
             })
             .collect()
     };
+    within_limits(model, limits, prefix)?;
     let parsed = stockade::parse_model(&model.to_string()).map_err(|e| ApiError::Invalid {
         message: "the model is not valid".into(),
         details: to_details(e.problems),
     })?;
-    let nodes =
-        parsed.suppliers.len() + parsed.sites.len() + parsed.depots.len() + parsed.demand.len();
-    let checks = [
-        (
-            "",
-            nodes,
-            limits.max_nodes,
-            "nodes (suppliers, sites, depots, demand)",
-        ),
-        (".routes", parsed.routes.len(), limits.max_routes, "routes"),
-        (
-            ".scenarios",
-            parsed.scenarios.len(),
-            limits.max_scenarios,
-            "scenarios",
-        ),
-    ];
-    let too_big: Vec<ErrorDetail> = checks
-        .iter()
-        .filter(|(_, n, max, _)| n > max)
-        .map(|(path, n, max, what)| ErrorDetail {
-            path: format!("{prefix}{path}"),
-            message: format!("{n} {what} exceed this server's limit of {max}"),
-        })
-        .collect();
-    if !too_big.is_empty() {
-        return Err(ApiError::Invalid {
-            message: "the model exceeds this server's size limits".into(),
-            details: too_big,
-        });
-    }
     let problems = stockade::validate(&parsed);
     if !problems.is_empty() {
         return Err(ApiError::Invalid {
@@ -690,7 +781,9 @@ pub struct ValidateResponse {
     request_body(content = Object, description = "A model"),
     responses((status = 200, body = ValidateResponse),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
+              (status = 422, body = error::ErrorBody, description = "Past the size limits"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
@@ -699,10 +792,7 @@ pub async fn validate(
     caller
         .require(&state, Role::Viewer, "model.validate", None)
         .await?;
-    let problems = match stockade::parse_model(&body.to_string()) {
-        Ok(model) => stockade::validate(&model),
-        Err(e) => e.problems,
-    };
+    let problems = validation_problems(&body, &state.config.limits)?;
     caller
         .audit(
             &state,
@@ -733,7 +823,8 @@ impl Drop for CancelOnDrop {
     responses((status = 200, description = "The solve result (as `stockade solve --json`)", body = Object),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
-              (status = 422, body = error::ErrorBody), (status = 429, body = error::ErrorBody)))]
+              (status = 422, body = error::ErrorBody), (status = 429, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn solve_sync(
     State(state): State<AppState>,
     caller: Caller,
@@ -742,9 +833,7 @@ pub async fn solve_sync(
     caller
         .require(&state, Role::Planner, "model.solve", None)
         .await?;
-    let request: SolveRequest = envelope(body)?;
-    checked_model(&request.model, &state.config.limits, "model")?;
-    let settings = checked_settings(request.settings, state.config.max_sync_time_limit_s)?;
+    let input = check_solve_request(body, &state.config)?;
     let wait = Duration::from_secs_f64(state.config.sync_wait_s.max(0.0));
     let permit = tokio::time::timeout(wait, state.workers.clone().acquire_owned())
         .await
@@ -756,7 +845,6 @@ pub async fn solve_sync(
         })?;
     let cancel = Arc::new(AtomicBool::new(false));
     let _guard = CancelOnDrop(cancel.clone());
-    let input = StoredInput::solve(request.model, settings);
     let span = info_span!("sync_solve", tenant = %caller.tenant);
     let output = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
@@ -807,7 +895,8 @@ pub async fn solve_sync(
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
               (status = 422, body = error::ErrorBody),
-              (status = 429, body = error::ErrorBody, description = "Queue full; see Retry-After")))]
+              (status = 429, body = error::ErrorBody, description = "Queue full; see Retry-After"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn submit_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -819,44 +908,7 @@ pub async fn submit_job(
     if state.shutting_down() {
         return Err(ApiError::Unavailable("shutting down".into()));
     }
-    let request: JobRequest = envelope(body)?;
-    let model = checked_model(&request.model, &state.config.limits, "model")?;
-    let kind = request.kind;
-    let input = match kind {
-        JobKind::Solve | JobKind::Share | JobKind::Sweep => {
-            for (field, given, kinds) in [
-                ("plan", request.plan.is_some(), "evaluate and worst_case"),
-                ("scenarios", request.scenarios.is_some(), "evaluate"),
-                ("seed", request.seed.is_some(), "evaluate"),
-                ("worst_case", request.worst_case.is_some(), "worst_case"),
-            ] {
-                if given {
-                    return Err(ApiError::invalid(field, format!("only for {kinds} jobs")));
-                }
-            }
-            let parameters = checked_parameters(kind, request.parameters, &request.model)?;
-            let settings = checked_settings(request.settings, state.config.max_job_time_limit_s)?;
-            StoredInput {
-                parameters,
-                ..StoredInput::solve(request.model, settings)
-            }
-        }
-        JobKind::Evaluate => {
-            if request.worst_case.is_some() {
-                return Err(ApiError::invalid("worst_case", "only for worst_case jobs"));
-            }
-            if request.parameters.is_some() {
-                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
-            }
-            checked_evaluation(request, &model, &state.config.limits)?
-        }
-        JobKind::WorstCase => {
-            if request.parameters.is_some() {
-                return Err(ApiError::invalid("parameters", "only for sweep jobs"));
-            }
-            checked_worst_case(request, state.config.max_job_time_limit_s)?
-        }
-    };
+    let (kind, input) = check_job_request(body, &state.config)?;
     let id = format!("job_{}", auth::random_hex(16));
     let job = match state
         .submit(&id, &caller.tenant, kind, &input, &caller.key_id)
@@ -900,8 +952,10 @@ pub async fn submit_job(
 #[into_params(parameter_in = Query)]
 pub struct ListJobsQuery {
     /// Only jobs in this state.
+    #[param(pattern = "^(queued|running|succeeded|failed|cancelled)$")]
     pub status: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -920,7 +974,8 @@ pub struct JobPage {
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])),
     params(ListJobsQuery),
     responses((status = 200, body = JobPage), (status = 400, body = error::ErrorBody),
-              (status = 401, body = error::ErrorBody), (status = 422, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody), (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
@@ -964,7 +1019,8 @@ pub async fn list_jobs(
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, body = JobView), (status = 401, body = error::ErrorBody),
-              (status = 404, body = error::ErrorBody)))]
+              (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -985,7 +1041,8 @@ pub async fn get_job(
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, description = "The result", body = Object),
               (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
-              (status = 409, body = error::ErrorBody, description = "Not finished, or failed")))]
+              (status = 409, body = error::ErrorBody, description = "Not finished, or failed"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn job_result(
     State(state): State<AppState>,
     caller: Caller,
@@ -1040,7 +1097,8 @@ pub async fn job_result(
               (status = 202, body = JobView, description = "Stopping (it is running)"),
               (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody),
               (status = 404, body = error::ErrorBody),
-              (status = 409, body = error::ErrorBody, description = "Already finished")))]
+              (status = 409, body = error::ErrorBody, description = "Already finished"),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn cancel_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -1075,7 +1133,8 @@ pub async fn cancel_job(
 #[utoipa::path(get, path = "/v1/jobs/{id}/events", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"),
-              (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn job_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -1164,7 +1223,8 @@ pub async fn job_events(
 /// The JSON Schema of the model file (as `stockade schema` prints it).
 #[utoipa::path(get, path = "/v1/schema/model", tag = "models", security(("bearer" = [])),
     responses((status = 200, description = "JSON Schema", body = Object),
-              (status = 401, body = error::ErrorBody)))]
+              (status = 401, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn model_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -1221,8 +1281,10 @@ pub struct AuditPage {
 /// The tenant's audit log (admins).
 #[utoipa::path(get, path = "/v1/audit", tag = "access", security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+    responses((status = 200, body = AuditPage), (status = 400, body = error::ErrorBody),
+              (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody),
+              (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,
@@ -1316,8 +1378,10 @@ fn key_view(k: crate::store::KeyRecord) -> KeyView {
 /// Creates a key in the caller's tenant (admins).
 #[utoipa::path(post, path = "/v1/keys", tag = "access", security(("bearer" = [])),
     request_body = CreateKeyRequest,
-    responses((status = 201, body = NewKeyView), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody), (status = 422, body = error::ErrorBody)))]
+    responses((status = 201, body = NewKeyView), (status = 400, body = error::ErrorBody),
+              (status = 413, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
+              (status = 403, body = error::ErrorBody), (status = 422, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn create_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -1326,7 +1390,7 @@ pub async fn create_key(
     caller
         .require(&state, Role::Admin, "key.create", None)
         .await?;
-    let request: CreateKeyRequest = envelope(body)?;
+    let request = check_key_request(body)?;
     let (key, token) = auth::create_key(
         &state.store,
         &caller.tenant,
@@ -1348,7 +1412,8 @@ pub async fn create_key(
 /// The keys of the caller's tenant (admins).
 #[utoipa::path(get, path = "/v1/keys", tag = "access", security(("bearer" = [])),
     responses((status = 200, body = Vec<KeyView>), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn list_keys(
     State(state): State<AppState>,
     caller: Caller,
@@ -1365,7 +1430,8 @@ pub async fn list_keys(
 #[utoipa::path(delete, path = "/v1/keys/{id}", tag = "access", security(("bearer" = [])),
     params(("id" = String, Path, description = "Key id")),
     responses((status = 200, body = KeyView), (status = 401, body = error::ErrorBody),
-              (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+              (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
+              (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]
 pub async fn revoke_key(
     State(state): State<AppState>,
     caller: Caller,

@@ -375,3 +375,18 @@ pub fn http(
         body,
     }
 }
+
+/// A model body with `n` routes of one-letter ends (what a size-limit test counts), as text: a
+/// million of them is about 22 MB, under the default 32 MiB body limit.
+pub fn million_routes_body(n: usize) -> String {
+    let mut s = String::with_capacity(n * 22 + 100);
+    s.push_str(r#"{"materials":[{"id":"m"}],"countries":[{"code":"US"}],"routes":["#);
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(r#"{"from":"a","to":"b"}"#);
+    }
+    s.push_str("]}");
+    s
+}

@@ -70,6 +70,9 @@ impl<'a> Tokens<'a> {
 /// Largest instance dimension accepted, so a malformed header cannot ask for absurd memory.
 const MAX_DIM: usize = 100_000;
 
+/// Most vertices of an OR-Library p-median file (its largest instance has 900).
+pub const MAX_PMED_VERTICES: usize = 1_000;
+
 fn base_model(name: &str) -> Model {
     Model {
         name: name.to_string(),
@@ -298,7 +301,9 @@ pub fn holmberg(text: &str, name: &str) -> Result<Model, InputError> {
 /// customer of weight 1 and a candidate median, exactly p medians, no fixed costs.
 pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     let mut t = Tokens::new(text, "orlib-pmed");
-    let n = t.count("number of vertices", 5_000)?;
+    // OR-Library's largest p-median instance (pmed40) has 900 vertices; a few header bytes may
+    // not declare more than 1000, whose all-pairs routes validation then walks.
+    let n = t.count("number of vertices", MAX_PMED_VERTICES)?;
     let e = t.count("number of edges", MAX_DIM * 10)?;
     let p = t.count("p", n)?;
     let mut edges = Vec::with_capacity(e.min(text.len()));
@@ -318,7 +323,7 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     expect_end(&t)?;
     // Floyd-Warshall over the vertices that lie on an edge only: the others reach nothing but
     // themselves. Time and memory then grow with the edges given, not with a header's n
-    // (a few bytes declaring 5000 vertices used to cost a 200 MB matrix).
+    // (a few bytes declaring 5000 vertices, the old limit, used to cost a 200 MB matrix).
     let mut index = vec![usize::MAX; n];
     let mut touched = Vec::new();
     for &(a, b, _) in &edges {

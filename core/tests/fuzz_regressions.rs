@@ -9,21 +9,24 @@ use stockade::import::{holmberg, orlib_cap, orlib_pmed, CapOptions};
 /// orlib_pmed target, slow unit: a 12-byte header declaring 5000 vertices used to allocate a
 /// 5000 x 5000 distance matrix (200 MB) and run Floyd-Warshall over it for every input (438
 /// executions/s in the fuzzer). A chain of 400 edges among the 5000 made it O(400^2 x 5000).
-/// Now the matrix covers only the vertices on an edge.
+/// Now the matrix covers only the vertices on an edge, and a file may declare at most 1000
+/// vertices (OR-Library's largest instance has 900).
 #[test]
 fn pmed_cost_follows_the_edges_not_the_header() {
     let started = Instant::now();
-    let model = orlib_pmed("5000 0 1\n", "empty").expect("an edgeless graph is a graph");
+    let err = orlib_pmed("5000 0 1\n", "big").expect_err("5000 vertices is over the limit");
+    assert!(err.to_string().contains("1000"), "{err}");
+    let model = orlib_pmed("1000 0 1\n", "empty").expect("an edgeless graph is a graph");
     // Every vertex a site and a customer, each reaching only itself (distance 0).
-    assert_eq!(model.sites.len(), 5000);
-    assert_eq!(model.routes.len(), 5000);
-    let mut text = String::from("5000 400 3\n");
+    assert_eq!(model.sites.len(), 1000);
+    assert_eq!(model.routes.len(), 1000);
+    let mut text = String::from("1000 400 3\n");
     for v in 1..=400 {
         text.push_str(&format!("{v} {} 1\n", v + 1));
     }
     let model = orlib_pmed(&text, "chain").expect("a chain imports");
-    // 401 vertices on the chain reach each other (401^2 routes), the other 4599 only themselves.
-    assert_eq!(model.routes.len(), 401 * 401 + 4599);
+    // 401 vertices on the chain reach each other (401^2 routes), the other 599 only themselves.
+    assert_eq!(model.routes.len(), 401 * 401 + 599);
     // The distance along the chain from v1 to v401 is 400 edges of cost 1.
     let far = model
         .routes

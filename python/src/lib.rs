@@ -83,13 +83,19 @@ fn validate(py: Python<'_>, text: &str) -> PyResult<String> {
     to_json(&problems)
 }
 
+/// Parses `text` as JSON; a failure is an input error at `field` saying `{what}: {error}`.
+fn from_json<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    text: &str,
+    field: &str,
+    what: &str,
+) -> PyResult<T> {
+    serde_json::from_str(text)
+        .map_err(|e| input_err(py, InputError::single(field, format!("{what}: {e}"))))
+}
+
 fn parse_settings(py: Python<'_>, settings_json: &str) -> PyResult<Settings> {
-    serde_json::from_str(settings_json).map_err(|e| {
-        input_err(
-            py,
-            InputError::single("settings", format!("invalid settings: {e}")),
-        )
-    })
+    from_json(py, settings_json, "settings", "invalid settings")
 }
 
 /// Solves a model (JSON) with settings (JSON) and returns the result as JSON, as the CLI's
@@ -247,15 +253,9 @@ fn evaluate(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
-    let plan: stockade::Plan = serde_json::from_str(plan_json)
-        .map_err(|e| input_err(py, InputError::single("plan", format!("invalid plan: {e}"))))?;
+    let plan: stockade::Plan = from_json(py, plan_json, "plan", "invalid plan")?;
     let settings: stockade::EvaluationSettings =
-        serde_json::from_str(settings_json).map_err(|e| {
-            input_err(
-                py,
-                InputError::single("settings", format!("invalid settings: {e}")),
-            )
-        })?;
+        from_json(py, settings_json, "settings", "invalid settings")?;
     let net = py
         .detach(move || stockade::Network::new(model))
         .map_err(|e| input_err(py, e))?;
@@ -342,12 +342,7 @@ fn default_evaluation_settings() -> PyResult<String> {
 /// The human report of a result (JSON), as `stockade solve` prints it.
 #[pyfunction]
 fn report(py: Python<'_>, result_json: &str) -> PyResult<String> {
-    let result: SolveResult = serde_json::from_str(result_json).map_err(|e| {
-        input_err(
-            py,
-            InputError::single("result", format!("not a solve result: {e}")),
-        )
-    })?;
+    let result: SolveResult = from_json(py, result_json, "result", "not a solve result")?;
     Ok(stockade::report::render(&result))
 }
 
@@ -501,20 +496,10 @@ fn sweep(
 ) -> PyResult<String> {
     let model: serde_json::Value =
         serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
-    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("parameters", format!("invalid parameters: {e}")),
-            )
-        })?;
+    let parameters: Vec<stockade::sweep::Parameter> =
+        from_json(py, parameters_json, "parameters", "invalid parameters")?;
     let settings: stockade::sweep::SweepSettings =
-        serde_json::from_str(settings_json).map_err(|e| {
-            input_err(
-                py,
-                InputError::single("settings", format!("invalid settings: {e}")),
-            )
-        })?;
+        from_json(py, settings_json, "settings", "invalid settings")?;
     let report = run_counted(py, progress, move |cancel, report| {
         stockade::sweep::sweep(&model, &parameters, &settings, Some(cancel), report)
     })?;
@@ -534,13 +519,8 @@ fn parameter_values(py: Python<'_>, path: &str, spec: &str) -> PyResult<Vec<f64>
 fn sweep_variants(py: Python<'_>, model_json: &str, parameters_json: &str) -> PyResult<String> {
     let model: serde_json::Value =
         serde_json::from_str(model_json).map_err(|e| input_err(py, InputError::from_serde(e)))?;
-    let parameters: Vec<stockade::sweep::Parameter> = serde_json::from_str(parameters_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("parameters", format!("invalid parameters: {e}")),
-            )
-        })?;
+    let parameters: Vec<stockade::sweep::Parameter> =
+        from_json(py, parameters_json, "parameters", "invalid parameters")?;
     let cells = stockade::sweep::grid(&parameters).map_err(|e| input_err(py, e))?;
     let mut out = Vec::with_capacity(cells.len());
     for cell in cells {
@@ -567,13 +547,8 @@ fn frontier(
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
-    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("settings", format!("invalid settings: {e}")),
-            )
-        })?;
+    let settings: stockade::frontier::FrontierSettings =
+        from_json(py, settings_json, "settings", "invalid settings")?;
     let report = run_counted(py, progress, move |cancel, report| {
         stockade::frontier::frontier(&model, &settings, Some(cancel), report)
     })?;
@@ -587,12 +562,8 @@ fn saa_inputs(
 ) -> PyResult<(stockade::Network, stockade::saa::SaaDesign)> {
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
     let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
-    let design: stockade::saa::SaaDesign = serde_json::from_str(design_json).map_err(|e| {
-        input_err(
-            py,
-            InputError::single("design", format!("invalid SAA design: {e}")),
-        )
-    })?;
+    let design: stockade::saa::SaaDesign =
+        from_json(py, design_json, "design", "invalid SAA design")?;
     Ok((net, design))
 }
 
@@ -640,13 +611,12 @@ fn saa_combine(
     replications_json: &str,
 ) -> PyResult<String> {
     let (net, design) = saa_inputs(py, model_json, design_json)?;
-    let reps: Vec<stockade::saa::Replication> =
-        serde_json::from_str(replications_json).map_err(|e| {
-            input_err(
-                py,
-                InputError::single("replications", format!("invalid replications: {e}")),
-            )
-        })?;
+    let reps: Vec<stockade::saa::Replication> = from_json(
+        py,
+        replications_json,
+        "replications",
+        "invalid replications",
+    )?;
     let report = py
         .detach(move || stockade::saa::saa_from_replications(&net, design, &reps))
         .map_err(|e| to_py_err(py, e))?;
@@ -661,12 +631,7 @@ fn share_inputs(
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
     let net = stockade::Network::new(model).map_err(|e| input_err(py, e))?;
     let settings: stockade::share::ShareSettings =
-        serde_json::from_str(settings_json).map_err(|e| {
-            input_err(
-                py,
-                InputError::single("settings", format!("invalid share settings: {e}")),
-            )
-        })?;
+        from_json(py, settings_json, "settings", "invalid share settings")?;
     Ok((net, settings))
 }
 
@@ -721,13 +686,8 @@ fn share_combine(
     solved_json: &str,
 ) -> PyResult<String> {
     let (net, settings) = share_inputs(py, model_json, settings_json)?;
-    let solved: Vec<(u64, stockade::share::JointOutcome)> = serde_json::from_str(solved_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("coalitions", format!("invalid coalition values: {e}")),
-            )
-        })?;
+    let solved: Vec<(u64, stockade::share::JointOutcome)> =
+        from_json(py, solved_json, "coalitions", "invalid coalition values")?;
     let report = py
         .detach(move || stockade::share::share_from_values(&net, &settings, solved, &|_, _| {}))
         .map_err(|e| to_py_err(py, e))?;
@@ -740,23 +700,13 @@ fn frontier_inputs(
     settings_json: &str,
 ) -> PyResult<(stockade::Model, stockade::frontier::FrontierSettings)> {
     let model = stockade::parse_model(model_json).map_err(|e| input_err(py, e))?;
-    let settings: stockade::frontier::FrontierSettings = serde_json::from_str(settings_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("settings", format!("invalid settings: {e}")),
-            )
-        })?;
+    let settings: stockade::frontier::FrontierSettings =
+        from_json(py, settings_json, "settings", "invalid settings")?;
     Ok((model, settings))
 }
 
 fn parse_levels(py: Python<'_>, levels_json: &str) -> PyResult<stockade::frontier::FrontierLevels> {
-    serde_json::from_str(levels_json).map_err(|e| {
-        input_err(
-            py,
-            InputError::single("levels", format!("invalid frontier levels: {e}")),
-        )
-    })
+    from_json(py, levels_json, "levels", "invalid frontier levels")
 }
 
 /// The levels of a frontier (JSON), found before any is solved. GIL released.
@@ -801,13 +751,8 @@ fn frontier_report(
 ) -> PyResult<String> {
     let (model, settings) = frontier_inputs(py, model_json, settings_json)?;
     let levels = parse_levels(py, levels_json)?;
-    let points: Vec<stockade::frontier::FrontierPoint> = serde_json::from_str(points_json)
-        .map_err(|e| {
-            input_err(
-                py,
-                InputError::single("points", format!("invalid frontier points: {e}")),
-            )
-        })?;
+    let points: Vec<stockade::frontier::FrontierPoint> =
+        from_json(py, points_json, "points", "invalid frontier points")?;
     to_json(&stockade::frontier::frontier_report(
         &model, &settings, &levels, points, runtime_s,
     ))

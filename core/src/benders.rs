@@ -143,12 +143,10 @@ impl ScenarioDelta {
 }
 
 /// Splits a one-scenario build into its second-stage LP and its coupling.
-fn extract(
-    problem: &SitingProblem<'_>,
-    second: usize,
-) -> Result<(SparseMip, Coupling), StockadeError> {
+fn extract(problem: &SitingProblem<'_>) -> Result<(SparseMip, Coupling), StockadeError> {
     let mip = &problem.mip;
     let first = problem.first_stage_cols();
+    let second = problem.second_stage_cols();
     let is_second = |c: usize| c >= first && c < first + second;
     let mut lp = SparseMip::new();
     for c in first..first + second {
@@ -184,14 +182,6 @@ fn extract(
     Ok((lp, coupling))
 }
 
-fn one_scenario(case: &ScenarioCase) -> ScenarioSet {
-    let mut single = case.clone();
-    single.probability = 1.0;
-    ScenarioSet {
-        cases: vec![single],
-    }
-}
-
 const DECOMPOSITION_OPTIONS: BuildOptions<'static> = BuildOptions {
     elastic: false,
     contingencies: &[],
@@ -201,12 +191,12 @@ const DECOMPOSITION_OPTIONS: BuildOptions<'static> = BuildOptions {
 };
 
 impl Template {
-    fn new(net: &Network, second: usize) -> Result<Self, StockadeError> {
+    fn new(net: &Network) -> Result<Self, StockadeError> {
         let set = ScenarioSet {
             cases: vec![intact(net, "template", 1.0)],
         };
         let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
-        let (lp, coupling) = extract(&problem, second)?;
+        let (lp, coupling) = extract(&problem)?;
         let first = problem.first_stage_cols();
         let mut hard_shortfall = Vec::new();
         for (d, u) in problem.handles(0).shortfall.iter().enumerate() {
@@ -229,10 +219,10 @@ impl Template {
 
     /// How scenario `case` differs from the template.
     fn delta(&self, net: &Network, case: &ScenarioCase) -> Result<ScenarioDelta, StockadeError> {
-        let set = one_scenario(case);
+        let set = ScenarioSet::alone(case);
         let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
         let second = self.lp.num_cols();
-        let (lp, coupling) = extract(&problem, second)?;
+        let (lp, coupling) = extract(&problem)?;
         let same_shape = lp.num_rows() == self.lp.num_rows()
             && lp.row_start == self.lp.row_start
             && lp.index == self.lp.index
@@ -473,14 +463,13 @@ impl Subproblems {
     fn new(
         net: &Network,
         scenarios: &ScenarioSet,
-        second: usize,
         settings: &Settings,
     ) -> Result<Self, StockadeError> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.threads.map_or(0, |n| n as usize))
             .build()
             .map_err(|e| StockadeError::Solver(format!("thread pool: {e}")))?;
-        let template = Template::new(net, second)?;
+        let template = Template::new(net)?;
         let deltas: Vec<ScenarioDelta> = pool.install(|| {
             scenarios
                 .cases
@@ -785,14 +774,7 @@ pub fn solve_benders(
     };
 
     let build_started = Instant::now();
-    let second = {
-        let set = one_scenario(&scenarios.cases[0]);
-        let one = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
-        let empty = ScenarioSet { cases: Vec::new() };
-        let none = SitingProblem::build(net, &empty, &DECOMPOSITION_OPTIONS);
-        one.mip.num_cols() - none.mip.num_cols()
-    };
-    let mut subs = Subproblems::new(net, scenarios, second, settings)?;
+    let mut subs = Subproblems::new(net, scenarios, settings)?;
     let mut master = Master::new(net, subs.deltas.len());
     let first = master.first;
     let mut build_s = build_started.elapsed().as_secs_f64();

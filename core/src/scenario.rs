@@ -145,6 +145,15 @@ pub enum Element {
 }
 
 impl ScenarioSet {
+    /// `case` alone, at probability 1: how one scenario's second stage is built by itself.
+    pub fn alone(case: &ScenarioCase) -> ScenarioSet {
+        let mut single = case.clone();
+        single.probability = 1.0;
+        ScenarioSet {
+            cases: vec![single],
+        }
+    }
+
     /// The base scenario plus the model's explicit scenarios. The base takes the probability the
     /// listed scenarios leave; when that is 0 (they sum to 1) it is left out of the formulation,
     /// since it would carry no weight.

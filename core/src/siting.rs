@@ -87,6 +87,8 @@ pub struct SitingProblem<'a> {
     recourse_columns: bool,
     /// Columns of the first stage: every column before the first scenario's.
     first_stage_cols: usize,
+    /// Columns of one scenario's second stage (every scenario has the same).
+    second_stage_cols: usize,
     /// The largest expected shortfall fraction across parties (min-max fairness).
     max_party_shortfall: Option<Col>,
 }
@@ -157,6 +159,7 @@ impl<'a> SitingProblem<'a> {
             evaluation: options.evaluation,
             recourse_columns: options.recourse_columns,
             first_stage_cols: 0,
+            second_stage_cols: 0,
             max_party_shortfall: None,
             elastic_cost: Vec::new(),
             open: Vec::new(),
@@ -176,6 +179,10 @@ impl<'a> SitingProblem<'a> {
         for case in &scenarios.cases {
             let handles = p.add_scenario(case, false);
             p.handles.push(handles);
+        }
+        if let Some(h) = p.handles.first() {
+            p.second_stage_cols =
+                p.handles.get(1).map_or(p.mip.num_cols(), |n| n.first_flow) - h.first_flow;
         }
         if let Some(risk) = net.model.risk.as_ref().filter(|_| !options.evaluation) {
             p.add_risk(risk);
@@ -1211,6 +1218,12 @@ impl<'a> SitingProblem<'a> {
         self.first_stage_cols
     }
 
+    /// Columns of one scenario's second stage (0 without scenarios); scenario `w`'s are
+    /// `first_stage_cols() + w * second_stage_cols()` on.
+    pub fn second_stage_cols(&self) -> usize {
+        self.second_stage_cols
+    }
+
     /// The network this problem was built from.
     pub fn network(&self) -> &'a Network {
         self.net
@@ -1923,11 +1936,7 @@ pub fn with_fixed_plan<R>(
     case: &ScenarioCase,
     f: impl FnOnce(&mut SitingProblem<'_>) -> Result<R, StockadeError>,
 ) -> Result<R, StockadeError> {
-    let mut single = case.clone();
-    single.probability = 1.0;
-    let set = ScenarioSet {
-        cases: vec![single],
-    };
+    let set = ScenarioSet::alone(case);
     let options = BuildOptions {
         evaluation: true,
         ..BuildOptions::default()

@@ -531,12 +531,7 @@ pub fn interdict(
         gap: run.mip_gap,
         runtime_s: run.runtime_s,
         size: run.size,
-        rows_by_family: problem
-            .mip
-            .rows_by_family()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        rows_by_family: problem.mip.rows_by_family(),
     })
 }
 

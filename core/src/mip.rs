@@ -127,13 +127,17 @@ impl SparseMip {
         }
     }
 
-    /// Rows per constraint family, in the order the families were registered.
-    pub fn rows_by_family(&self) -> Vec<(&'static str, usize)> {
+    /// Rows per constraint family, by family name, as results report them.
+    pub fn rows_by_family(&self) -> std::collections::BTreeMap<String, usize> {
         let mut counts = vec![0usize; self.families.len()];
         for f in &self.row_family {
             counts[*f as usize] += 1;
         }
-        self.families.iter().copied().zip(counts).collect()
+        self.families
+            .iter()
+            .map(|f| f.to_string())
+            .zip(counts)
+            .collect()
     }
 
     /// Terms of row `r`.

@@ -1284,12 +1284,7 @@ impl<'a> SitingProblem<'a> {
             runtime_s: run.runtime_s,
             build_s,
             model_size: run.size,
-            rows_by_family: self
-                .mip
-                .rows_by_family()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            rows_by_family: self.mip.rows_by_family(),
             solver_detail: run.detail.clone(),
             currency: m.currency.clone(),
             costs: None,
@@ -2022,12 +2017,7 @@ pub fn build_report(net: &Network) -> Result<BuildReport, StockadeError> {
     Ok(BuildReport {
         build_s,
         model_size: problem.mip.size(),
-        rows_by_family: problem
-            .mip
-            .rows_by_family()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
+        rows_by_family: problem.mip.rows_by_family(),
         scenarios: scenarios.cases.len(),
     })
 }

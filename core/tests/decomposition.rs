@@ -80,11 +80,26 @@ fn benders_reaches_the_stoch_cflp_reference_optima() {
     }
 }
 
-/// Published OR-Library optima of single-scenario instances with hard demand: the decomposition
-/// must find feasibility cuts (too little capacity open) as well as optimality cuts.
+/// Published OR-Library optima of single-scenario instances with hard demand (every one
+/// DEV-OPTIMA lists): the decomposition must find feasibility cuts (too little capacity open) as
+/// well as optimality cuts, here with the facility-location strengthening of the cuts.
 #[test]
 fn benders_reaches_published_cap_optima() {
-    for (name, optimum) in [("cap41", 1040444.375), ("cap71", 932615.750)] {
+    for (name, optimum) in [
+        ("cap41", 1040444.375),
+        ("cap42", 1098000.450),
+        ("cap43", 1153000.450),
+        ("cap44", 1235500.450),
+        ("cap51", 1025208.225),
+        ("cap61", 932615.750),
+        ("cap62", 977799.400),
+        ("cap63", 1014062.050),
+        ("cap64", 1045650.250),
+        ("cap71", 932615.750),
+        ("cap72", 977799.400),
+        ("cap73", 1010641.450),
+        ("cap74", 1034976.975),
+    ] {
         let result = solve(cap(name, None), &benders(), &SolveControl::default());
         assert_eq!(result.status, Status::Optimal, "{name}");
         assert_close(result.objective, optimum, name);
@@ -92,10 +107,17 @@ fn benders_reaches_published_cap_optima() {
 }
 
 /// On every iteration the lower bound stays at or below the true optimum and the upper bound at
-/// or above it.
+/// or above it: with scenarios (stoch-cflp) and on one scenario with hard demand (cap64).
 #[test]
 fn bounds_bracket_the_optimum_on_every_iteration() {
-    let optimum = 950296.60375;
+    bracket(
+        cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt")),
+        950296.60375,
+    );
+    bracket(cap("cap64", None), 1045650.250);
+}
+
+fn bracket(model: Model, optimum: f64) {
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
     let sink = seen.clone();
     let control = SolveControl {
@@ -104,7 +126,6 @@ fn bounds_bracket_the_optimum_on_every_iteration() {
             sink.lock().expect("progress log").push(*p);
         })),
     };
-    let model = cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt"));
     let result = solve(model, &benders(), &control);
     assert_eq!(result.status, Status::Optimal);
     let seen = seen.lock().expect("progress log");
@@ -183,9 +204,11 @@ fn time_limited_benders_returns_a_plan_with_a_valid_gap() {
     assert!(result.plan.is_some());
 }
 
-/// `auto` takes Benders from 100 scenarios on, the extensive form below; a model Benders cannot
-/// take (a CVaR term ties the scenarios) gets the extensive form from `auto` and a clear error
-/// from `benders`.
+/// `auto` takes Benders from 100 scenarios on, the extensive form below, and Benders for large
+/// capacitated facility location (capa: 100,000 flows) but not for small (cap131) or
+/// uncapacitated (pmed11: 90,000 flows, every site able to serve all) location; a model Benders
+/// cannot take (a CVaR term ties the scenarios) gets the extensive form from `auto` and a clear
+/// error from `benders`.
 #[test]
 fn auto_chooses_by_size_and_model() {
     let small = cap("cap71", Some("stoch-cflp/scenarios-cap71-S50.txt"));
@@ -201,6 +224,26 @@ fn auto_chooses_by_size_and_model() {
     );
     assert_eq!(r.method, Method::Benders);
     assert_close(r.objective, 946449.4611875, "auto at S = 200");
+
+    let chooses = |model: Model| {
+        let net = Network::new(model).expect("valid");
+        let set = ScenarioSet::explicit(&net);
+        stockade::benders::chooses_benders(Method::Auto, &net, &set).expect("auto")
+    };
+    let capa = import::orlib_cap(
+        &read(benchmarks().join("orlib-cap/capa.txt")),
+        "capa",
+        &CapOptions {
+            capacity: Some(14000.0),
+            ..CapOptions::default()
+        },
+    )
+    .expect("import");
+    assert!(chooses(capa), "capa");
+    assert!(!chooses(cap("cap131", None)), "cap131");
+    let pmed11 = import::orlib_pmed(&read(benchmarks().join("orlib-pmed/pmed11.txt")), "pmed11")
+        .expect("import");
+    assert!(!chooses(pmed11), "pmed11");
 
     let mut risky = large;
     risky.risk = Some(Risk {

@@ -413,7 +413,10 @@ impl Drop for Immutable {
 /// A database that stops accepting writes (the file, its WAL and the folder made immutable, as
 /// a read-only remount or a full disk would): requests that must write get a 503 saying the job
 /// store cannot write, never a 500 or a crash; once writable again the service goes on and the
-/// file passes SQLite's integrity check with every earlier job intact. A server started on a
+/// file passes SQLite's integrity check with every earlier job intact, and every connection the
+/// server holds can write (SQLite opens a file it may not write read-only, for good: a pool that
+/// let such a connection in kept answering 503 after the disk was fixed; eight requests at once
+/// during the outage make the pool open new connections, which is how this test once failed). A server started on a
 /// database it cannot create exits non-zero with the reason.
 #[test]
 fn a_read_only_database_gives_a_clear_error_and_no_corruption() {
@@ -451,6 +454,25 @@ fn a_read_only_database_gives_a_clear_error_and_no_corruption() {
             r.body
         );
     }
+    // Eight at once, so that the pool opens connections while the file is read-only (SQLite
+    // would open them read-only, for good, if the store let it).
+    let many = |method: &'static str, route: &'static str, body: Option<String>| {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (addr, token, body) = (addr.clone(), token.clone(), body.clone());
+                std::thread::spawn(move || {
+                    http(&addr, method, route, Some(&token), body.as_deref())
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for r in many("GET", "/v1/jobs", None) {
+        assert_eq!(r.status, 503, "{}", r.body);
+    }
     // A new server cannot create its database in the read-only folder: exit 1 with the reason.
     let out = Command::new(env!("CARGO_BIN_EXE_stockade"))
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
@@ -461,7 +483,11 @@ fn a_read_only_database_gives_a_clear_error_and_no_corruption() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("unable to open database file"), "{stderr}");
     drop(guard);
-    // Writable again: the same server takes and runs a job.
+    // Writable again: every connection the server holds can write.
+    for r in many("POST", "/v1/jobs", Some(body.clone())) {
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    // And the same server runs a job to the end.
     let second = submit_http(&addr, &token, tiny(), json!({"threads": 1}));
     let done = poll(&addr, &token, &second, Duration::from_secs(60), is_final);
     assert_eq!(done["status"], "succeeded", "{done}");

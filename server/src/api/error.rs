@@ -101,6 +101,12 @@ pub enum ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if matches!(e, StoreError::Database(sqlx::Error::PoolTimedOut)) {
+            error!(error = %e, "no job store connection in time");
+            return ApiError::Unavailable(
+                "the job store did not answer in time: nothing was changed; retry later".into(),
+            );
+        }
         match store_cannot_write(&e) {
             Some(why) => {
                 error!(error = %e, "the job store cannot write");

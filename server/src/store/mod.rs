@@ -298,6 +298,9 @@ impl Store {
         }
         let pool = AnyPoolOptions::new()
             .max_connections(max)
+            // A request waits at most this long for a connection, then gets a 503 (sqlx keeps
+            // retrying a connection its after_connect refuses until then: see below).
+            .acquire_timeout(std::time::Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -306,6 +309,18 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        // SQLite opens a file it may not write read-only, silently, and such a
+                        // connection stays read-only after the disk is fixed. A real write (the
+                        // header's user_version, rewritten unchanged) refuses it here, so none
+                        // joins the pool (the request gets the "cannot write" answer) and the
+                        // service heals as soon as the database is writable again. `BEGIN
+                        // IMMEDIATE` does not tell: it succeeds on such a connection.
+                        let (version,): (i64,) = sqlx::query_as("PRAGMA user_version")
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        sqlx::query(&format!("PRAGMA user_version = {version}"))
                             .execute(&mut *conn)
                             .await?;
                     }

@@ -401,11 +401,15 @@ fn strengthen(
             }
         })
         .collect();
-    let full: Vec<f64> = t
-        .first_upper
+    // The first stage with every column at its upper bound (where it has one; the point where
+    // not, or everywhere when the master's bounds were not given).
+    let full: Vec<f64> = y
         .iter()
-        .zip(y)
-        .map(|(u, y)| if u.is_finite() { *u } else { *y })
+        .enumerate()
+        .map(|(j, y)| match t.first_upper.get(j) {
+            Some(u) if u.is_finite() => *u,
+            _ => *y,
+        })
         .collect();
     let mut items: Vec<(f64, f64, f64)> = Vec::new();
     'blocks: for b in &t.blocks {

@@ -42,7 +42,8 @@ def solve(
     :func:`default_settings`): ``time_limit`` in seconds, ``gap`` the relative MIP gap,
     ``threads`` for HiGHS, ``seed`` HiGHS's random seed, ``presolve``, ``log`` (HiGHS log on
     stderr), ``method`` one of ``"auto"``, ``"extensive"`` or ``"benders"`` (Benders
-    decomposition for large scenario sets; ``auto`` picks it from 100 scenarios on; the
+    decomposition for large scenario sets and large capacitated facility location; ``auto``
+    picks it from 100 scenarios on and for capacitated location with 50,000 flows or more; the
     result's ``method`` says which ran).
 
     ``progress=True`` shows a tqdm bar (incumbent, bound, gap; needs ``tqdm``); a callable

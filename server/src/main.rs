@@ -51,7 +51,8 @@ enum Command {
         #[arg(long)]
         build_only: bool,
         /// Solution method: the extensive form (one MIP), Benders decomposition, or chosen by
-        /// size (Benders from 100 scenarios on, when the model has no risk measure or N-k rule).
+        /// size (Benders from 100 scenarios on, and for capacitated facility location with
+        /// 50,000 flows or more, when the model has no risk measure or N-k rule).
         #[arg(long, default_value = "auto", value_parser = ["auto", "extensive", "benders"])]
         method: String,
         /// Solve over N scenarios sampled from the model's hazards instead of its explicit list.

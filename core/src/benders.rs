@@ -290,7 +290,11 @@ fn site_blocks(lp: &SparseMip, coupling: &Coupling) -> (Vec<(u32, Vec<(u32, u32)
     let mut blocks = Vec::new();
     let mut link_rows = vec![false; rows];
     'rows: for (r, coupled) in row_coupling.iter().enumerate() {
-        if family(r) != "site_capacity" || lp.row_upper[r] != 0.0 || coupled.is_empty() {
+        if family(r) != "site_capacity"
+            || lp.row_upper[r] != 0.0
+            || lp.row_lower[r] != f64::NEG_INFINITY
+            || coupled.is_empty()
+        {
             continue;
         }
         let mut flows = Vec::new();
@@ -327,12 +331,14 @@ fn site_blocks(lp: &SparseMip, coupling: &Coupling) -> (Vec<(u32, Vec<(u32, u32)
 }
 
 /// The LP without the rows marked in `drop` (each an open link, see [`site_blocks`]), which
-/// come back as [`BoundLink`]s; with the new index of every kept row.
+/// come back as [`BoundLink`]s; with the new index of every kept row. `None` when a marked row
+/// is not an open link (`x - coef * y <= 0`, one LP term of coefficient 1, one coupling term):
+/// a scenario whose rows differ from the template's there.
 fn without_link_rows(
     lp: &SparseMip,
     coupling: &Coupling,
     drop: &[bool],
-) -> (SparseMip, Coupling, Vec<BoundLink>, Vec<u32>) {
+) -> Option<(SparseMip, Coupling, Vec<BoundLink>, Vec<u32>)> {
     let mut out = SparseMip::new();
     out.col_cost = lp.col_cost.clone();
     out.col_lower = lp.col_lower.clone();
@@ -340,16 +346,27 @@ fn without_link_rows(
     out.col_integer = lp.col_integer.clone();
     let mut row_of = vec![u32::MAX; lp.num_rows()];
     let mut links = Vec::new();
-    let mut link_coupling: std::collections::HashMap<u32, (u32, f64)> = Default::default();
+    let mut link_coupling: std::collections::HashMap<u32, Vec<(u32, f64)>> = Default::default();
     for (r, c, v) in coupling {
         if drop[*r as usize] {
-            link_coupling.insert(*r, (*c, *v));
+            link_coupling.entry(*r).or_default().push((*c, *v));
         }
     }
     for r in 0..lp.num_rows() {
         let span = lp.row_start[r]..lp.row_start[r + 1];
         if drop[r] {
-            let (first, coef) = link_coupling[&(r as u32)];
+            let [(first, coef)] = link_coupling.get(&(r as u32))?.as_slice() else {
+                return None;
+            };
+            let (first, coef) = (*first, *coef);
+            let is_link = span.len() == 1
+                && lp.value[span.start] == 1.0
+                && coef < 0.0
+                && lp.row_lower[r] == f64::NEG_INFINITY
+                && lp.row_upper[r] == 0.0;
+            if !is_link {
+                return None;
+            }
             links.push(BoundLink {
                 col: lp.index[span.start] as u32,
                 first,
@@ -369,13 +386,15 @@ fn without_link_rows(
         .filter(|(r, _, _)| !drop[*r as usize])
         .map(|(r, c, v)| (row_of[*r as usize], *c, *v))
         .collect();
-    (out, coupling, links, row_of)
+    Some((out, coupling, links, row_of))
 }
 
 /// Strengthens the duals of every [`SiteBlock`] (see there) of an LP solved at first stage `y`
 /// with column costs `costs`, row duals `duals` and reduced costs `col_duals`, where
 /// `static_upper` are the column bounds before the links and `row_upper` the rows' upper bounds
-/// at `y`. Returns the dual (>= 0) of each link bound; `duals` gets the new capacity duals.
+/// at `y`. Returns the dual (>= 0) of each link bound, and by how much (rounding, >= 0) the new
+/// duals' bound at `y` fell short of the LP's, to subtract from the cut's value; `duals` gets the
+/// new capacity duals.
 #[allow(clippy::too_many_arguments)]
 fn strengthen(
     t: &Template,
@@ -383,10 +402,12 @@ fn strengthen(
     costs: &[f64],
     duals: &mut [f64],
     col_duals: &[f64],
+    col_lower: &[f64],
     static_upper: &[f64],
     row_upper: &[f64],
     row_upper_at: &dyn Fn(&[f64], u32) -> f64,
-) -> Vec<f64> {
+) -> (Vec<f64>, f64) {
+    let mut lift = 0.0;
     // The LP's own link duals: the bound's share of the reduced cost when the link is the
     // tighter of the column's two upper bounds.
     let mut link_duals: Vec<f64> = t
@@ -427,6 +448,9 @@ fn strengthen(
             let (k, l) = (k as usize, l as usize);
             let link = t.links[l];
             let upper = static_upper[k];
+            if col_lower[k] != 0.0 {
+                continue 'blocks; // its reduced cost would not be free to move
+            }
             if upper == 0.0 {
                 continue; // fixed at 0: its bound carries its dual, whatever w is
             }
@@ -469,6 +493,9 @@ fn strengthen(
         if h_best.is_nan() || h_best > h_lp + 1e-9 * (1.0 + h_lp.abs()) {
             continue; // rounding: keep the LP's duals
         }
+        // The LP's duals are optimal, so h_best >= h_lp but for rounding; what rounding gives
+        // away comes off the cut's value, which then stays a valid bound.
+        lift += (h_best - h_lp).max(0.0);
         duals[r] = -w;
         for &(k, d, l) in &b.flows {
             let k = k as usize;
@@ -479,7 +506,7 @@ fn strengthen(
             };
         }
     }
-    link_duals
+    (link_duals, lift)
 }
 
 const DECOMPOSITION_OPTIONS: BuildOptions<'static> = BuildOptions {
@@ -498,7 +525,10 @@ impl Template {
         let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
         let (lp, coupling) = extract(&problem)?;
         let (blocks, link_rows) = site_blocks(&lp, &coupling);
-        let (lp, coupling, links, row_of) = without_link_rows(&lp, &coupling, &link_rows);
+        let (lp, coupling, links, row_of) = without_link_rows(&lp, &coupling, &link_rows)
+            .ok_or_else(|| {
+                StockadeError::Solver("an open link of the template is malformed".into())
+            })?;
         let link_of: std::collections::HashMap<u32, u32> = links
             .iter()
             .enumerate()
@@ -544,11 +574,10 @@ impl Template {
         let problem = SitingProblem::build(net, &set, &DECOMPOSITION_OPTIONS);
         let second = self.lp.num_cols();
         let (lp, coupling) = extract(&problem)?;
-        let (lp, coupling, links, _) = if lp.num_rows() == self.link_rows.len() {
-            without_link_rows(&lp, &coupling, &self.link_rows)
-        } else {
-            (lp, coupling, Vec::new(), Vec::new())
-        };
+        let converted = (lp.num_rows() == self.link_rows.len())
+            .then(|| without_link_rows(&lp, &coupling, &self.link_rows))
+            .flatten();
+        let (lp, coupling, links, _) = converted.unwrap_or((lp, coupling, Vec::new(), Vec::new()));
         let same_shape = links == self.links
             && lp.num_rows() == self.lp.num_rows()
             && lp.row_start == self.lp.row_start
@@ -604,6 +633,8 @@ impl Template {
 struct ScenarioCut {
     /// Q_w at the point (optimality) or F_w, the hard shortfall (feasibility).
     value: f64,
+    /// How far below `value` the cut passes at the point (rounding in [`strengthen`], >= 0).
+    slack: f64,
     /// Dense gradient over the first-stage columns.
     grad: Vec<f64>,
     feasible: bool,
@@ -750,12 +781,13 @@ impl Worker {
             }
             rhs
         };
-        let link_duals = strengthen(
+        let (link_duals, lift) = strengthen(
             t,
             y,
             costs.as_deref().unwrap_or(&t.lp.col_cost),
             &mut duals,
             &col_duals,
+            &col_lower,
             &static_upper,
             &row_upper,
             &row_upper_at,
@@ -770,6 +802,7 @@ impl Worker {
         Ok((
             ScenarioCut {
                 value,
+                slack: lift,
                 grad,
                 feasible,
             },
@@ -1038,7 +1071,8 @@ impl Master {
         let mut agg_grad = vec![vec![0.0; first]; self.groups];
         let mut agg_const = vec![0.0; self.groups];
         for (w, cut) in pass.cuts.iter().enumerate() {
-            let constant = cut.value - cut.grad.iter().zip(point).map(|(g, y)| g * y).sum::<f64>();
+            let constant =
+                cut.value - cut.slack - cut.grad.iter().zip(point).map(|(g, y)| g * y).sum::<f64>();
             if cut.feasible {
                 let p = deltas[w].probability;
                 expected += p * cut.value;
@@ -1430,8 +1464,14 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     /// A random OR-Library-style instance: `m` warehouses, `n` customers, with or without a
-    /// failure file (one scenario per line).
-    fn instance(rng: &mut ChaCha8Rng, m: usize, n: usize, failures: Option<String>) -> Network {
+    /// failure file (one scenario per line; a failed site loses all or half its capacity).
+    fn instance(
+        rng: &mut ChaCha8Rng,
+        m: usize,
+        n: usize,
+        failures: Option<String>,
+        single_source: bool,
+    ) -> Network {
         let mut text = format!("{m} {n}\n");
         for _ in 0..m {
             text += &format!("{} {}\n", rng.gen_range(5..40), rng.gen_range(10..100));
@@ -1445,9 +1485,19 @@ mod tests {
         }
         let opts = CapOptions {
             failures,
+            single_source,
             ..CapOptions::default()
         };
-        Network::new(orlib_cap(&text, "random", &opts).unwrap()).unwrap()
+        let mut model = orlib_cap(&text, "random", &opts).unwrap();
+        // Partial losses too: a failed site keeps half its capacity in some scenarios.
+        for scenario in &mut model.scenarios {
+            for availability in scenario.availability.values_mut() {
+                if rng.gen_bool(0.5) {
+                    *availability = 0.5;
+                }
+            }
+        }
+        Network::new(model).unwrap()
     }
 
     fn check_cuts(net: &Network, rng: &mut ChaCha8Rng) -> usize {
@@ -1478,7 +1528,7 @@ mod tests {
             for (w, cut) in at_a.cuts.iter().enumerate() {
                 for (b, at_b) in points.iter().zip(&passes) {
                     let other = &at_b.cuts[w];
-                    let bound = cut.value
+                    let bound = cut.value - cut.slack
                         + cut
                             .grad
                             .iter()
@@ -1511,14 +1561,19 @@ mod tests {
         let mut checked = 0;
         for _ in 0..15 {
             let (m, n) = (rng.gen_range(2..5), rng.gen_range(3..8));
-            checked += check_cuts(&instance(&mut rng, m, n, None), &mut rng);
+            checked += check_cuts(&instance(&mut rng, m, n, None, false), &mut rng);
+        }
+        // Single-source: the links gate on assignment columns, not on the sites' open columns.
+        for _ in 0..3 {
+            let (m, n) = (rng.gen_range(2..4), rng.gen_range(2..5));
+            checked += check_cuts(&instance(&mut rng, m, n, None, true), &mut rng);
         }
         for _ in 0..5 {
             let (m, n) = (rng.gen_range(2..5), rng.gen_range(3..8));
             let failures: String = (0..4)
                 .map(|_| format!("{}\n", rng.gen_range(0..m)))
                 .collect();
-            checked += check_cuts(&instance(&mut rng, m, n, Some(failures)), &mut rng);
+            checked += check_cuts(&instance(&mut rng, m, n, Some(failures), false), &mut rng);
         }
         assert!(checked > 10_000, "{checked} cut/point pairs");
     }

@@ -52,6 +52,48 @@ pub struct LoopIteration {
     pub elapsed_s: f64,
 }
 
+impl LoopIteration {
+    /// The iteration after `before`, with the bounds and the attack (`lost`) it found.
+    fn next(
+        net: &Network,
+        before: &[LoopIteration],
+        lower: f64,
+        upper: f64,
+        lost: &[Element],
+        started: Instant,
+    ) -> Self {
+        LoopIteration {
+            iteration: before.len() + 1,
+            lower_bound: lower,
+            upper_bound: upper,
+            gap: relative_gap(lower, upper),
+            attack: lost.iter().map(|e| ElementRef::of(net, *e)).collect(),
+            elapsed_s: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// Whether a cutting-plane loop ends after an iteration, and with which status: at the gap, when
+/// the attacker finds nothing or an attack already `found` (already priced in the master: the
+/// bound is then the min-max cost up to the master's own gap), or when the attack subproblem was
+/// not solved to optimality.
+fn loop_end(
+    gap: f64,
+    tolerance: f64,
+    lost: &[Element],
+    found: &[Vec<Element>],
+    master: Status,
+    attack: Status,
+) -> Option<Status> {
+    if gap <= tolerance || lost.is_empty() || found.iter().any(|f| f.as_slice() == lost) {
+        Some(loop_status(master, attack))
+    } else if attack != Status::Optimal {
+        Some(attack)
+    } else {
+        None
+    }
+}
+
 fn relative_gap(lower: f64, upper: f64) -> f64 {
     if !upper.is_finite() || !lower.is_finite() {
         return f64::INFINITY;
@@ -229,32 +271,28 @@ pub fn solve_robust(
             out.master = Some(master.read(&run, build_s, settings));
         }
         let lower = out.lower_bound.unwrap_or(f64::NEG_INFINITY);
-        let gap = relative_gap(lower, best_upper);
-        let iteration = LoopIteration {
-            iteration: out.iterations.len() + 1,
-            lower_bound: lower,
-            upper_bound: best_upper,
-            gap,
-            attack: attack
-                .lost
-                .iter()
-                .map(|e| ElementRef::of(net, *e))
-                .collect(),
-            elapsed_s: started.elapsed().as_secs_f64(),
-        };
+        let iteration = LoopIteration::next(
+            net,
+            &out.iterations,
+            lower,
+            best_upper,
+            &attack.lost,
+            started,
+        );
         progress(&iteration);
-        out.iterations.push(iteration);
         out.upper_bound = Some(best_upper);
-        out.gap = Some(gap);
-        let repeated = found.contains(&attack.lost);
-        if gap <= tolerance || attack.lost.is_empty() || repeated {
-            // A repeated attack is already priced in the master: its bound is then the plan's
-            // min-max cost up to the master's own gap.
-            out.status = loop_status(run.status, attack.status);
-            break;
-        }
-        if attack.status != Status::Optimal {
-            out.status = attack.status;
+        out.gap = Some(iteration.gap);
+        let end = loop_end(
+            iteration.gap,
+            tolerance,
+            &attack.lost,
+            &found,
+            run.status,
+            attack.status,
+        );
+        out.iterations.push(iteration);
+        if let Some(status) = end {
+            out.status = status;
             break;
         }
         let mut case = attack_case(net, &attack.lost, duration);
@@ -501,30 +539,22 @@ pub fn fortify(
         }
         let upper = best.as_ref().map_or(f64::INFINITY, |b| b.0);
         let lower = out.lower_bound.unwrap_or(base);
-        let gap = relative_gap(lower, upper);
-        let iteration = LoopIteration {
-            iteration: out.iterations.len() + 1,
-            lower_bound: lower,
-            upper_bound: upper,
-            gap,
-            attack: attack
-                .lost
-                .iter()
-                .map(|e| ElementRef::of(net, *e))
-                .collect(),
-            elapsed_s: started.elapsed().as_secs_f64(),
-        };
+        let iteration =
+            LoopIteration::next(net, &out.iterations, lower, upper, &attack.lost, started);
         progress(&iteration);
-        out.iterations.push(iteration);
         out.upper_bound = Some(upper);
-        out.gap = Some(gap);
-        let repeated = found.contains(&attack.lost);
-        if gap <= tolerance || attack.lost.is_empty() || repeated {
-            out.status = loop_status(run.status, attack.status);
-            break;
-        }
-        if attack.status != Status::Optimal {
-            out.status = attack.status;
+        out.gap = Some(iteration.gap);
+        let end = loop_end(
+            iteration.gap,
+            tolerance,
+            &attack.lost,
+            &found,
+            run.status,
+            attack.status,
+        );
+        out.iterations.push(iteration);
+        if let Some(status) = end {
+            out.status = status;
             break;
         }
         master.add_attack(&attack.lost, attack_cost, base);

@@ -23,6 +23,70 @@ struct Cli {
     command: Command,
 }
 
+/// What `worst-case` and `fortify` share: a fixed plan of a model, the losses it is tested
+/// against, and how the answer is given.
+#[derive(clap::Args, Debug)]
+struct LossArgs {
+    /// Model file, or - to read stdin.
+    model: String,
+    /// Plan file written by `solve --plan-out`.
+    plan: PathBuf,
+    /// Most elements lost at once.
+    #[arg(long, default_value_t = 1)]
+    k: u32,
+    /// Element kinds that can be lost (and, for fortify, protected), comma-separated (sites,
+    /// suppliers, depots, routes).
+    #[arg(
+        long,
+        default_value = "sites,suppliers,depots,routes",
+        value_delimiter = ','
+    )]
+    targets: Vec<String>,
+    /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
+    #[arg(long, default_value_t = 1.0)]
+    duration: f64,
+    /// Time limit in seconds (the best answer found so far is reported, with its bound).
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Print the JSON result.
+    #[arg(long)]
+    json: bool,
+}
+
+/// [`LossArgs`] read: the network, the plan, the losses, the settings.
+struct LossRun {
+    net: Network,
+    plan: stockade::Plan,
+    options: stockade::interdiction::WorstCaseOptions,
+    settings: Settings,
+    json: bool,
+}
+
+impl LossArgs {
+    /// Reads the model and the plan; `single_points_of_failure` also ranks every lone loss.
+    fn load(self, single_points_of_failure: bool) -> Result<LossRun, StockadeError> {
+        let net = Network::new(stockade::parse_model(&read_input(&self.model)?)?)?;
+        let plan = read_plan(&self.plan)?;
+        let options = stockade::interdiction::WorstCaseOptions {
+            k: self.k,
+            targets: self.targets,
+            duration: self.duration,
+            single_points_of_failure,
+        };
+        let settings = Settings {
+            time_limit_s: self.time_limit,
+            ..Settings::default()
+        };
+        Ok(LossRun {
+            net,
+            plan,
+            options,
+            settings,
+            json: self.json,
+        })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Solve the siting model of MODEL (a JSON file, or - for stdin).
@@ -99,40 +163,14 @@ enum Command {
     /// The worst loss of up to K elements for a fixed PLAN (one interdiction MIP), with its cost
     /// and shortfall, and every element lost alone, ranked (single points of failure).
     WorstCase {
-        /// Model file, or - to read stdin.
-        model: String,
-        /// Plan file written by `solve --plan-out`.
-        plan: PathBuf,
-        /// Most elements lost at once.
-        #[arg(long, default_value_t = 1)]
-        k: u32,
-        /// Element kinds that can be lost, comma-separated (sites, suppliers, depots, routes).
-        #[arg(
-            long,
-            default_value = "sites,suppliers,depots,routes",
-            value_delimiter = ','
-        )]
-        targets: Vec<String>,
-        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
-        #[arg(long, default_value_t = 1.0)]
-        duration: f64,
-        /// Time limit in seconds (the best loss found and its bound are reported).
-        #[arg(long)]
-        time_limit: Option<f64>,
-        /// Print the JSON result.
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        losses: LossArgs,
     },
     /// Which elements of a fixed PLAN to protect so that the worst loss of up to K unprotected
     /// elements hurts least (defender-attacker-defender; gap per iteration on stderr).
     Fortify {
-        /// Model file, or - to read stdin.
-        model: String,
-        /// Plan file written by `solve --plan-out`.
-        plan: PathBuf,
-        /// Most elements lost at once.
-        #[arg(long, default_value_t = 1)]
-        k: u32,
+        #[command(flatten)]
+        losses: LossArgs,
         /// Protect at most Q elements.
         #[arg(
             long,
@@ -144,22 +182,6 @@ enum Command {
         /// Protect within this budget (currency/yr), each element at its `protection_cost`.
         #[arg(long, value_name = "B")]
         budget: Option<f64>,
-        /// Element kinds that can be lost and protected, comma-separated.
-        #[arg(
-            long,
-            default_value = "sites,suppliers,depots,routes",
-            value_delimiter = ','
-        )]
-        targets: Vec<String>,
-        /// Share of the year a lost element is out, (0, 1]; 1 = the whole year.
-        #[arg(long, default_value_t = 1.0)]
-        duration: f64,
-        /// Time limit in seconds for the whole loop (the best protection found is reported).
-        #[arg(long)]
-        time_limit: Option<f64>,
-        /// Print the JSON result.
-        #[arg(long)]
-        json: bool,
     },
     /// Evaluate a fixed PLAN on scenarios sampled from the model's hazards (or its explicit
     /// scenarios): expected cost, shortfall, CVaR, availability, the worst scenarios.
@@ -713,27 +735,14 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::WorstCase {
-            model,
-            plan,
-            k,
-            targets,
-            duration,
-            time_limit,
-            json,
-        } => {
-            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
-            let plan = read_plan(&plan)?;
-            let options = stockade::interdiction::WorstCaseOptions {
-                k,
-                targets,
-                duration,
-                single_points_of_failure: true,
-            };
-            let settings = Settings {
-                time_limit_s: time_limit,
-                ..Settings::default()
-            };
+        Command::WorstCase { losses } => {
+            let LossRun {
+                net,
+                plan,
+                options,
+                settings,
+                json,
+            } = losses.load(true)?;
             let found = stockade::interdiction::worst_case(
                 &net,
                 &plan,
@@ -750,18 +759,17 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Fortify {
-            model,
-            plan,
-            k,
+            losses,
             protect,
             budget,
-            targets,
-            duration,
-            time_limit,
-            json,
         } => {
-            let net = Network::new(stockade::parse_model(&read_input(&model)?)?)?;
-            let plan = read_plan(&plan)?;
+            let LossRun {
+                net,
+                plan,
+                options: losses,
+                settings,
+                json,
+            } = losses.load(false)?;
             let limit = match (protect, budget) {
                 (Some(q), _) => stockade::robust::ProtectionLimit::Count(q),
                 (None, Some(b)) => stockade::robust::ProtectionLimit::Budget(b),
@@ -771,17 +779,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                     )
                 }
             };
-            let settings = Settings {
-                time_limit_s: time_limit,
-                ..Settings::default()
-            };
             let currency = net.model.currency.clone();
-            let losses = stockade::interdiction::WorstCaseOptions {
-                k,
-                targets,
-                duration,
-                single_points_of_failure: false,
-            };
             let result = stockade::robust::fortify(
                 &net,
                 &plan,

@@ -12,28 +12,12 @@ BIN=${STOCKADE_BIN:-$PWD/target/debug/stockade}
 ST=${SCHEMATHESIS:-$PWD/python/.venv/bin/schemathesis}
 MAX_EXAMPLES=${1:-30}
 WORK=$(mktemp -d /tmp/stockade-api.XXXXXX)
-DB="sqlite://$WORK/api.db"
-TOKEN=$("$BIN" keys create --tenant schemathesis --role admin --json --database-url "$DB" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+source scripts/served.sh
 # Small limits keep generated solves short: 2 s per synchronous solve, 5 s per job, 2 workers.
-STOCKADE_LOG=warn "$BIN" serve --bind 127.0.0.1:0 --database-url "$DB" --workers 2 --queue 64 \
-  --max-time-limit 5 --max-sync-time-limit 2 >"$WORK/stdout" 2>"$WORK/server.log" &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 200); do
-  grep -q "listening on" "$WORK/stdout" 2>/dev/null && break
-  sleep 0.05
-done
-ADDR=$(sed -n 's/^stockade listening on //p' "$WORK/stdout")
-[ -n "$ADDR" ] || { echo "the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+start_server schemathesis admin --workers 2 --queue 64 --max-time-limit 5 --max-sync-time-limit 2
 rc=0
 # From the scratch folder: schemathesis keeps a cache (.schemathesis/) in the working directory.
-(cd "$WORK" && "$ST" run "$ADDR/openapi.json" \
+(cd "$WORK" && "$ST" run "$URL/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$MAX_EXAMPLES" --seed 10 --workers 1 --request-timeout 30 \

@@ -19,26 +19,10 @@ LOAD=$PWD/target/$PROFILE/examples/load
   exit 1
 }
 WORK=$(mktemp -d /tmp/stockade-soak.XXXXXX)
-DB="sqlite://$WORK/soak.db"
-TOKEN=$("$BIN" keys create --tenant soak --role planner --json --database-url "$DB" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-STOCKADE_LOG=warn "$BIN" serve --bind 127.0.0.1:0 --database-url "$DB" --workers 2 \
-  >"$WORK/stdout" 2>"$WORK/server.log" &
-SERVER=$!
-cleanup() {
-  kill "$SERVER" 2>/dev/null || true
-  wait "$SERVER" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 200); do
-  grep -q "listening on" "$WORK/stdout" 2>/dev/null && break
-  sleep 0.05
-done
-ADDR=$(sed -n 's|^stockade listening on http://||p' "$WORK/stdout")
-[ -n "$ADDR" ] || { echo "the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1; }
+source scripts/served.sh
+start_server soak planner --workers 2
 rc=0
-"$LOAD" --addr "$ADDR" --token "$TOKEN" --clients "$CLIENTS" --soak "$SECONDS_RUN" --pid "$SERVER" || rc=$?
+"$LOAD" --addr "${URL#http://}" --token "$TOKEN" --clients "$CLIENTS" --soak "$SECONDS_RUN" --pid "$SERVER" || rc=$?
 if ! kill -0 "$SERVER" 2>/dev/null; then
   echo "FAIL the server died during the soak" >&2
   rc=1

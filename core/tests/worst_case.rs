@@ -110,24 +110,22 @@ fn random_instance(seed: u64) -> (Network, Plan) {
         }
         demand.push(d);
     }
+    // A route with a random unit cost, capacitated with probability `capacitated`.
+    let route = |from: String, to: String, capacitated: f64, rng: &mut ChaCha8Rng| {
+        let mut r = json!({"from": from, "to": to, "unit_cost": round(0.0, 10.0, rng)});
+        if rng.gen_bool(capacitated) {
+            r["capacity"] = json!(round(10.0, 80.0, rng));
+        }
+        r
+    };
     for i in 0..ns {
         for p in 0..np {
-            let mut r = json!({"from": format!("s{i}"), "to": format!("p{p}"),
-                "unit_cost": round(0.0, 10.0, &mut rng)});
-            if rng.gen_bool(0.4) {
-                r["capacity"] = json!(round(10.0, 80.0, &mut rng));
-            }
-            routes.push(r);
+            routes.push(route(format!("s{i}"), format!("p{p}"), 0.4, &mut rng));
         }
     }
     for p in 0..np {
         for j in 0..nd {
-            let mut r = json!({"from": format!("p{p}"), "to": format!("d{j}"),
-                "unit_cost": round(0.0, 10.0, &mut rng)});
-            if rng.gen_bool(0.3) {
-                r["capacity"] = json!(round(10.0, 80.0, &mut rng));
-            }
-            routes.push(r);
+            routes.push(route(format!("p{p}"), format!("d{j}"), 0.3, &mut rng));
         }
     }
     let mut depots = Vec::new();

@@ -31,6 +31,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// The JSON a run printed; the run must have succeeded (else its stderr is the failure).
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 #[test]
 fn import_pipe_solve_gives_the_published_optimum() {
     let model = stockade(
@@ -43,8 +49,7 @@ fn import_pipe_solve_gives_the_published_optimum() {
     );
     assert!(model.status.success(), "{}", text(&model.stderr));
     let out = stockade(&["solve", "-", "--json"], Some(&text(&model.stdout)));
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["status"], "optimal");
     // cap44 published optimum (DEV-OPTIMA.md): 1235500.450
     let obj = v["objective"].as_f64().expect("objective");
@@ -111,8 +116,7 @@ fn validate_exit_codes() {
 #[test]
 fn schema_is_a_json_schema_of_the_model() {
     let out = stockade(&["schema"], None);
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["title"], "Model");
     assert!(v["properties"]["sites"].is_object());
     assert_eq!(v["additionalProperties"], false);
@@ -165,8 +169,7 @@ fn plan_out_then_evaluate_on_sampled_scenarios() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let e: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let e = json_of(&out);
     assert_eq!(e["scenarios"], 300);
     assert_eq!(e["failed"].as_array().map(Vec::len), Some(0));
     let availability = e["total"]["availability"].as_f64().expect("availability");
@@ -238,8 +241,7 @@ fn survivability_and_sampling_from_the_command_line() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["survivability"]["k"], 1);
     assert_eq!(v["status"], "optimal");
 
@@ -292,8 +294,7 @@ fn share_briefs_the_allied_example_and_its_json_holds_together() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let r = json_of(&out);
     assert_eq!(r["rule"], "nucleolus");
     let parties = r["parties"].as_array().unwrap();
     assert_eq!(parties.len(), 4);
@@ -399,8 +400,7 @@ fn method_benders_from_the_command_line() {
         &["solve", "-", "--method", "benders", "--json"],
         Some(&model),
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["status"], "optimal");
     assert_eq!(v["method"], "benders");
     assert!(v["decomposition"]["cuts"].as_u64().unwrap() > 0);
@@ -483,8 +483,7 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["status"], "optimal");
     assert!(
         (v["cost"].as_f64().expect("present") - 980.0).abs() < 1e-6,
@@ -518,8 +517,7 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert!(
         (v["cost"].as_f64().expect("cost") - 150.0).abs() < 1e-6,
         "{v}"
@@ -551,8 +549,7 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["status"], "optimal");
     assert_eq!(v["protected"][0]["id"], "a");
     assert!(
@@ -574,8 +571,7 @@ fn worst_case_fortify_and_robust_solve_end_to_end() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     assert_eq!(v["status"], "optimal");
     assert!(
         (v["upper_bound"].as_f64().expect("present") - 820.0).abs() < 1e-6,
@@ -651,8 +647,7 @@ fn readme_single_points_of_failure_of_rare_earths() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let v = json_of(&out);
     let first = &v["single_points_of_failure"][0];
     assert_eq!(first["element"]["id"], "cn_sep");
     assert!((first["shortfall_t"].as_f64().expect("t") - 8010.0).abs() < 1e-3);
@@ -755,8 +750,7 @@ fn sweep_names_a_bad_path_and_frontier_reports_its_levels() {
         ],
         None,
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = json_of(&out);
     let points = report["points"].as_array().unwrap();
     assert_eq!(points.len(), 4);
     // The cost-optimal end carries the plain solve's expected shortfall: 400.5 t/yr (the

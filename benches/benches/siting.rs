@@ -91,13 +91,12 @@ fn solve(c: &mut Criterion) {
     group.finish();
 }
 
-/// Plan evaluation on a 100-site, 200-demand-node model: the warm-started path (one HiGHS
-/// instance per worker, bounds changed between scenarios) against building and solving every
-/// scenario LP from scratch, in scenarios per second, one worker each.
-fn evaluate(c: &mut Criterion) {
+/// A synthetic model of `sites` sites and `demand` demand nodes (seed 7) and its plan (gap 1e-3,
+/// one thread), solved outside any timing.
+fn planned(sites: usize, demand: usize) -> (Network, stockade::Plan) {
     let size = Size {
-        sites: 100,
-        demand: 200,
+        sites,
+        demand,
         scenarios: 0,
     };
     let net = Network::new(synthetic(size, 7)).expect("valid");
@@ -111,6 +110,14 @@ fn evaluate(c: &mut Criterion) {
         .expect("solve")
         .plan
         .expect("plan");
+    (net, plan)
+}
+
+/// Plan evaluation on a 100-site, 200-demand-node model: the warm-started path (one HiGHS
+/// instance per worker, bounds changed between scenarios) against building and solving every
+/// scenario LP from scratch, in scenarios per second, one worker each.
+fn evaluate(c: &mut Criterion) {
+    let (net, plan) = planned(100, 200);
     let mut group = c.benchmark_group("evaluate-100x200");
     group.sample_size(10);
     for (name, warm, count) in [("warm", true, 200usize), ("cold", false, 20)] {
@@ -132,22 +139,7 @@ fn evaluate(c: &mut Criterion) {
 /// the timing. Brute force would need 3,030 / 4.6e6 / 4.6e9 LPs.
 fn interdiction(c: &mut Criterion) {
     use stockade::interdiction::{candidate_elements, InterdictionProblem};
-    let size = Size {
-        sites: 30,
-        demand: 100,
-        scenarios: 0,
-    };
-    let net = Network::new(synthetic(size, 7)).expect("valid");
-    let settings = Settings {
-        time_limit_s: Some(60.0),
-        mip_gap: 1e-3,
-        ..one_thread()
-    };
-    let base = ScenarioSet::explicit(&net);
-    let plan = stockade::solve_siting(&net, &base, &settings, &SolveControl::default())
-        .expect("solve")
-        .plan
-        .expect("plan");
+    let (net, plan) = planned(30, 100);
     let kinds = vec!["sites".to_string(), "routes".to_string()];
     let candidates = candidate_elements(&net, &kinds).expect("targets");
     let mut group = c.benchmark_group("interdiction-30x100");

@@ -392,3 +392,132 @@ pub fn orlib_pmed(text: &str, name: &str) -> Result<Model, InputError> {
     });
     Ok(model)
 }
+
+/// File names of the San Francisco data in `shared/benchmarks/spopt-sf`.
+pub const SPOPT_SF_DEMAND: &str = "SF_demand_205_centroid_uniform_weight.csv";
+/// See [`SPOPT_SF_DEMAND`].
+pub const SPOPT_SF_DISTANCE: &str = "SF_network_distance_candidateStore_16_censusTract_205_new.csv";
+
+/// PySAL spopt's San Francisco siting data (`shared/benchmarks/spopt-sf`): 205 census tracts
+/// weighted by their population (`POP2000` of the demand file) and 16 candidate stores with the
+/// street-network distance in metres from each store to each tract (the distance file). The
+/// p-median model: every store can serve all demand, no opening cost, tracts as hard demand,
+/// route cost = distance, exactly `p` stores open. Its objective is the population-weighted
+/// distance to the nearest open store.
+pub fn spopt_sf(
+    demand_csv: &str,
+    distance_csv: &str,
+    p: u32,
+    name: &str,
+) -> Result<Model, InputError> {
+    const DEMAND: &str = "spopt-sf demand";
+    const DISTANCE: &str = "spopt-sf distance";
+    let mut model = base_model(name);
+    // Tracts by the numeric value of their NAME, as the data's README says to match them.
+    let mut tracts: BTreeMap<String, String> = BTreeMap::new();
+    for (row, f) in csv_rows(demand_csv, DEMAND, &["NAME", "POP2000"])? {
+        let weight = csv_number(&f[1], DEMAND, row, "POP2000")?;
+        if tracts
+            .insert(tract_key(&f[0], DEMAND, row)?, f[0].clone())
+            .is_some()
+        {
+            return Err(csv_error(DEMAND, row, "NAME", format!("tract {} appears twice", f[0])));
+        }
+        model.demand.push(customer(f[0].clone(), weight, false));
+    }
+    let total: f64 = model.demand.iter().map(|d| d.demand).sum();
+    let mut stores: Vec<String> = Vec::new();
+    for (row, f) in csv_rows(distance_csv, DISTANCE, &["name", "DestinationName", "distance"])? {
+        let distance = csv_number(&f[2], DISTANCE, row, "distance")?;
+        let Some(tract) = tracts.get(&tract_key(&f[1], DISTANCE, row)?) else {
+            return Err(csv_error(
+                DISTANCE,
+                row,
+                "DestinationName",
+                format!("tract {} is not in the demand file", f[1]),
+            ));
+        };
+        if !stores.contains(&f[0]) {
+            stores.push(f[0].clone());
+        }
+        model.routes.push(link(f[0].clone(), tract.clone(), distance));
+    }
+    if p as usize > stores.len() {
+        return Err(InputError::single(
+            "spopt-sf --p",
+            format!("{p} stores cannot open: the distance file has {}", stores.len()),
+        ));
+    }
+    for store in stores {
+        model.sites.push(facility(store, total.max(1.0), 0.0));
+    }
+    model.policies.open_sites = Some(OpenSites {
+        min: Some(p),
+        max: Some(p),
+    });
+    Ok(model)
+}
+
+fn csv_error(what: &str, row: usize, column: &str, message: String) -> InputError {
+    InputError::single(format!("{what} row {row} ({column})"), message)
+}
+
+/// A census tract's key: the numeric value of its NAME (`060750479.01`).
+fn tract_key(name: &str, what: &str, row: usize) -> Result<String, InputError> {
+    match name.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(format!("{v:.4}")),
+        _ => Err(csv_error(
+            what,
+            row,
+            "NAME",
+            format!("a tract NAME is a number such as 060750479.01, got `{name}`"),
+        )),
+    }
+}
+
+/// The named columns of every record of a CSV file with a header row, with the record's number
+/// (1 = the first after the header).
+fn csv_rows(
+    text: &str,
+    what: &str,
+    columns: &[&str],
+) -> Result<Vec<(usize, Vec<String>)>, InputError> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::single(what, format!("cannot read the header: {e}")))?
+        .clone();
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            headers
+                .iter()
+                .position(|h| h == *c)
+                .ok_or_else(|| InputError::single(what, format!("the header has no column `{c}`")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record =
+            record.map_err(|e| InputError::single(format!("{what} row {}", i + 1), e.to_string()))?;
+        let fields = index
+            .iter()
+            .map(|&k| record.get(k).unwrap_or("").to_string())
+            .collect();
+        out.push((i + 1, fields));
+    }
+    Ok(out)
+}
+
+/// A finite number >= 0 from a CSV field.
+fn csv_number(text: &str, what: &str, row: usize, column: &str) -> Result<f64, InputError> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(csv_error(
+            what,
+            row,
+            column,
+            format!("must be a number >= 0, got `{text}`"),
+        )),
+    }
+}

@@ -432,6 +432,15 @@ enum ImportCommand {
         /// The instance file.
         file: PathBuf,
     },
+    /// PySAL spopt's San Francisco data as a p-median model (205 tracts, 16 stores).
+    SpoptSf {
+        /// The folder with SF_demand_205_centroid_uniform_weight.csv and
+        /// SF_network_distance_candidateStore_16_censusTract_205_new.csv.
+        dir: PathBuf,
+        /// Stores open (exactly).
+        #[arg(long)]
+        p: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -922,6 +931,12 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 ImportCommand::OrlibPmed { file } => {
                     import::orlib_pmed(&read_file(&file)?, &instance_name(&file))?
                 }
+                ImportCommand::SpoptSf { dir, p } => import::spopt_sf(
+                    &read_file(&dir.join(import::SPOPT_SF_DEMAND))?,
+                    &read_file(&dir.join(import::SPOPT_SF_DISTANCE))?,
+                    p,
+                    &format!("spopt-sf-p{p}"),
+                )?,
             };
             let text =
                 serde_json::to_string(&model).map_err(|e| StockadeError::Solver(e.to_string()))?;

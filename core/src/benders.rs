@@ -1342,7 +1342,10 @@ pub fn solve_benders(
             });
             break;
         }
-        if let Some(b) = run.best_bound {
+        // A bound only from a branch and bound that proves it (optimal, or stopped at a limit).
+        if let (Some(b), Status::Optimal | Status::TimeLimit | Status::Interrupted) =
+            (run.best_bound, run.status)
+        {
             lower = lower.max(b);
         }
         let x = run.values.clone();
@@ -1395,12 +1398,21 @@ pub fn solve_benders(
     let build_started = Instant::now();
     let extensive = SitingProblem::build(net, scenarios, &DECOMPOSITION_OPTIONS);
     build_s += build_started.elapsed().as_secs_f64();
-    let status = match stopped {
+    let mut status = match stopped {
         Some(s) => s,
         // The loop ended at the gap, or with no cut left to add to a master solved to its gap.
         None if incumbent.is_some() => Status::Optimal,
         None => Status::Unknown,
     };
+    // A lower bound above the incumbent's cost beyond the gap is an internal error (a solve
+    // returned a bound it did not prove), never `optimal`.
+    let inconsistent = incumbent.as_ref().is_some_and(|i| {
+        lower.is_finite()
+            && lower - i.objective > settings.mip_gap.max(1e-6) * i.objective.abs().max(1.0)
+    });
+    if inconsistent {
+        status = Status::Unknown;
+    }
     let mut values = Vec::new();
     let mut objective = None;
     if let Some(inc) = &incumbent {
@@ -1428,10 +1440,19 @@ pub fn solve_benders(
         mip_gap: objective.map(|o| relative_gap(o, lower.min(o))),
         runtime_s: elapsed() - build_s,
         size: master.mip.size(),
-        detail: format!(
-            "benders: {lp_iterations} LP and {integer_iterations} integer iterations, {} cuts",
-            master.cuts
-        ),
+        detail: if inconsistent {
+            format!(
+                "benders: internal error: lower bound {lower:.6e} above the incumbent's cost \
+                 {:.6e} after {integer_iterations} integer iterations; the plan is the best found, \
+                 not proven optimal",
+                incumbent.as_ref().map_or(f64::NAN, |i| i.objective)
+            )
+        } else {
+            format!(
+                "benders: {lp_iterations} LP and {integer_iterations} integer iterations, {} cuts",
+                master.cuts
+            )
+        },
         values,
         row_duals: Vec::new(),
     };

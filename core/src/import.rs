@@ -421,13 +421,22 @@ pub fn spopt_sf(
             .insert(tract_key(&f[0], DEMAND, row)?, f[0].clone())
             .is_some()
         {
-            return Err(csv_error(DEMAND, row, "NAME", format!("tract {} appears twice", f[0])));
+            return Err(csv_error(
+                DEMAND,
+                row,
+                "NAME",
+                format!("tract {} appears twice", f[0]),
+            ));
         }
         model.demand.push(customer(f[0].clone(), weight, false));
     }
     let total: f64 = model.demand.iter().map(|d| d.demand).sum();
     let mut stores: Vec<String> = Vec::new();
-    for (row, f) in csv_rows(distance_csv, DISTANCE, &["name", "DestinationName", "distance"])? {
+    for (row, f) in csv_rows(
+        distance_csv,
+        DISTANCE,
+        &["name", "DestinationName", "distance"],
+    )? {
         let distance = csv_number(&f[2], DISTANCE, row, "distance")?;
         let Some(tract) = tracts.get(&tract_key(&f[1], DISTANCE, row)?) else {
             return Err(csv_error(
@@ -440,12 +449,17 @@ pub fn spopt_sf(
         if !stores.contains(&f[0]) {
             stores.push(f[0].clone());
         }
-        model.routes.push(link(f[0].clone(), tract.clone(), distance));
+        model
+            .routes
+            .push(link(f[0].clone(), tract.clone(), distance));
     }
     if p as usize > stores.len() {
         return Err(InputError::single(
             "spopt-sf --p",
-            format!("{p} stores cannot open: the distance file has {}", stores.len()),
+            format!(
+                "{p} stores cannot open: the distance file has {}",
+                stores.len()
+            ),
         ));
     }
     for store in stores {
@@ -498,8 +512,8 @@ fn csv_rows(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| InputError::single(format!("{what} row {}", i + 1), e.to_string()))?;
+        let record = record
+            .map_err(|e| InputError::single(format!("{what} row {}", i + 1), e.to_string()))?;
         let fields = index
             .iter()
             .map(|&k| record.get(k).unwrap_or("").to_string())

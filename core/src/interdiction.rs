@@ -527,7 +527,12 @@ pub fn interdict(
         status: run.status,
         lost,
         value: run.objective.filter(|_| run.has_solution).map(|v| -v),
-        bound: run.best_bound.map(|b| -b),
+        // HiGHS's dual bound is proven only by an optimal, time-limited or interrupted branch
+        // and bound; any other end (numerical trouble) proves nothing.
+        bound: match run.status {
+            Status::Optimal | Status::TimeLimit | Status::Interrupted => run.best_bound.map(|b| -b),
+            _ => None,
+        },
         gap: run.mip_gap,
         runtime_s: run.runtime_s,
         size: run.size,

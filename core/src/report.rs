@@ -797,6 +797,9 @@ pub fn render_robust(r: &crate::robust::RobustResult) -> String {
         r.targets.join(", "),
         r.status.as_str()
     );
+    if let Some(m) = &r.message {
+        let _ = writeln!(s, "  {m}");
+    }
     if let Some(u) = r.upper_bound {
         let _ = writeln!(
             s,
@@ -851,6 +854,9 @@ pub fn render_fortification(f: &crate::robust::Fortification) -> String {
         f.targets.join(", "),
         f.status.as_str()
     );
+    if let Some(m) = &f.message {
+        let _ = writeln!(s, "  {m}");
+    }
     let _ = writeln!(
         s,
         "  protect       {} ({} of {} protectable; {}/yr)",

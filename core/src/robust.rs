@@ -73,25 +73,79 @@ impl LoopIteration {
     }
 }
 
-/// Whether a cutting-plane loop ends after an iteration, and with which status: at the gap, when
-/// the attacker finds nothing or an attack already `found` (already priced in the master: the
-/// bound is then the min-max cost up to the master's own gap), or when the attack subproblem was
-/// not solved to optimality.
+/// Whether a cutting-plane loop ends after an iteration, and how: `Ok(None)` goes on,
+/// `Ok(Some(status))` stops with it, `Err(message)` stops as `unknown` with the message.
+///
+/// - A lower bound above the upper bound beyond the tolerance is an internal error, never
+///   `optimal`.
+/// - At the gap, or when the attacker finds nothing: the master's and the attack's statuses.
+/// - An attack already `found` is priced in the master already, so an optimal master's bound is
+///   then at least the plan's worst cost: the gap must be closed. A repeated attack with the gap
+///   still open means the master's bound is not what it claims (a solver fault): `unknown`.
+/// - An attack subproblem not solved to optimality stops with its status.
 fn loop_end(
-    gap: f64,
+    iteration: &LoopIteration,
     tolerance: f64,
     lost: &[Element],
     found: &[Vec<Element>],
     master: Status,
     attack: Status,
-) -> Option<Status> {
-    if gap <= tolerance || lost.is_empty() || found.iter().any(|f| f.as_slice() == lost) {
-        Some(loop_status(master, attack))
-    } else if attack != Status::Optimal {
-        Some(attack)
-    } else {
-        None
+) -> Result<Option<Status>, String> {
+    let (lower, upper) = (iteration.lower_bound, iteration.upper_bound);
+    if above(lower, upper, tolerance) {
+        return Err(format!(
+            "internal error: iteration {}'s lower bound {lower:.6e} is above its upper bound \
+             {upper:.6e} (a solve returned a bound it did not prove); the plan is the best found, \
+             not proven optimal",
+            iteration.iteration
+        ));
     }
+    let closed = iteration.gap <= tolerance;
+    if closed || lost.is_empty() {
+        return Ok(Some(loop_status(master, attack)));
+    }
+    if found.iter().any(|f| f.as_slice() == lost) {
+        if master != Status::Optimal {
+            return Ok(Some(master));
+        }
+        return Err(format!(
+            "internal error: iteration {} found an attack already in the master ({}) while the \
+             gap is still {:.4}%: the master's bound is not proven; the plan is the best found",
+            iteration.iteration,
+            describe(&iteration.attack),
+            100.0 * iteration.gap
+        ));
+    }
+    if attack != Status::Optimal {
+        return Ok(Some(attack));
+    }
+    Ok(None)
+}
+
+/// The lower bound a MIP solve proves: HiGHS's dual bound when the solve ended optimal, at a
+/// limit or interrupted (its branch and bound was sound up to there), the objective of an
+/// optimal solve without one; nothing from any other end.
+fn proven_bound(run: &crate::solver::SolverRun) -> Option<f64> {
+    match run.status {
+        Status::Optimal => run.best_bound.or(run.objective),
+        Status::TimeLimit | Status::Interrupted => run.best_bound,
+        _ => None,
+    }
+}
+
+/// The worst second-stage cost of a plan that an interdiction proves: its bound (at least the
+/// cost of the set it found), or the set's cost when it was solved to optimality.
+fn proven_worst(attack: &crate::interdiction::Interdiction, attack_cost: f64) -> Option<f64> {
+    match (attack.bound, attack.status) {
+        (Some(b), _) => Some(b.max(attack_cost)),
+        (None, Status::Optimal) => Some(attack_cost),
+        _ => None,
+    }
+}
+
+/// Whether a lower bound lies above an upper bound beyond the relative tolerance.
+fn above(lower: f64, upper: f64, tolerance: f64) -> bool {
+    lower.is_finite() && upper.is_finite() && lower - upper > tolerance * upper.abs().max(1.0)
 }
 
 fn relative_gap(lower: f64, upper: f64) -> f64 {
@@ -156,6 +210,10 @@ pub struct RobustResult {
     pub worst_case: Option<WorstCase>,
     /// The master solve that chose the best plan (its scenarios are the loss sets in the master).
     pub master: Option<SolveResult>,
+    /// Why the loop ended `unknown` (an internal inconsistency, such as a lower bound above the
+    /// upper bound), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Wall-clock seconds.
     pub runtime_s: f64,
 }
@@ -220,6 +278,7 @@ pub fn solve_robust(
         first_stage_cost: None,
         worst_case: None,
         master: None,
+        message: None,
         runtime_s: 0.0,
     };
     let mut best_upper = f64::INFINITY;
@@ -239,16 +298,25 @@ pub fn solve_robust(
         };
         let master = SitingProblem::build(&master_net, &set, &options);
         let build_s = build_started.elapsed().as_secs_f64();
-        let run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        let mut run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        if proven_bound(&run).is_some_and(|b| above(b, best_upper, tolerance)) {
+            // The master's bound cannot exceed the min-max cost of a plan already priced: HiGHS's
+            // presolve has been seen to get such a master wrong (1.16.0's dual-fixing probing on
+            // the San Francisco case, issue 21). Solve it again without presolve.
+            let left = remaining(settings, &started);
+            let again = Settings {
+                presolve: false,
+                ..with_time(settings, left)
+            };
+            run = solve_mip(&master.mip, &again, control)?;
+        }
         if !run.has_solution {
             out.status = run.status;
             break;
         }
-        let lower = run
-            .best_bound
-            .or(run.objective)
-            .unwrap_or(f64::NEG_INFINITY);
-        out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        if let Some(lower) = proven_bound(&run) {
+            out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        }
         let plan = master.plan(&run.values);
         let first_stage = crate::interdiction::checked_first_stage_cost(net, &plan)?;
         let left = remaining(settings, &started);
@@ -262,10 +330,17 @@ pub fn solve_robust(
             control,
         )?;
         let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost, duration)?;
-        let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
-        let upper = first_stage + worst;
-        if upper < best_upper || out.plan.is_none() {
-            best_upper = upper;
+        // Only a proven worst cost makes the plan's min-max cost an upper bound.
+        if let Some(worst) = proven_worst(&attack, attack_cost) {
+            let upper = first_stage + worst;
+            if upper < best_upper || out.plan.is_none() {
+                best_upper = upper;
+                out.plan = Some(plan.clone());
+                out.first_stage_cost = Some(first_stage);
+                out.master = Some(master.read(&run, build_s, settings));
+            }
+        } else if out.plan.is_none() {
+            // No proven bound yet: keep the plan (its worst case is re-solved at the end).
             out.plan = Some(plan.clone());
             out.first_stage_cost = Some(first_stage);
             out.master = Some(master.read(&run, build_s, settings));
@@ -280,10 +355,10 @@ pub fn solve_robust(
             started,
         );
         progress(&iteration);
-        out.upper_bound = Some(best_upper);
+        out.upper_bound = best_upper.is_finite().then_some(best_upper);
         out.gap = Some(iteration.gap);
         let end = loop_end(
-            iteration.gap,
+            &iteration,
             tolerance,
             &attack.lost,
             &found,
@@ -291,9 +366,17 @@ pub fn solve_robust(
             attack.status,
         );
         out.iterations.push(iteration);
-        if let Some(status) = end {
-            out.status = status;
-            break;
+        match end {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                out.status = status;
+                break;
+            }
+            Err(message) => {
+                out.status = Status::Unknown;
+                out.message = Some(message);
+                break;
+            }
         }
         let mut case = attack_case(net, &attack.lost, duration);
         case.probability = 0.0;
@@ -365,6 +448,9 @@ pub struct Fortification {
     pub worst_case: Option<WorstCase>,
     /// Things a reader must know (e.g. nothing could be protected within the budget).
     pub notes: Vec<String>,
+    /// Why the loop ended `unknown` (an internal inconsistency), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     /// Wall-clock seconds.
     pub runtime_s: f64,
 }
@@ -488,6 +574,7 @@ pub fn fortify(
         iterations: Vec::new(),
         worst_case: None,
         notes: Vec::new(),
+        message: None,
         runtime_s: 0.0,
     };
     if protectable.is_empty() {
@@ -511,8 +598,9 @@ pub fn fortify(
             out.status = run.status;
             break;
         }
-        let lower = run.best_bound.or(run.objective).unwrap_or(base);
-        out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        if let Some(lower) = proven_bound(&run) {
+            out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
+        }
         let protected = master.protected(&run.values);
         let open: Vec<Element> = candidates
             .iter()
@@ -533,7 +621,9 @@ pub fn fortify(
         if out.iterations.is_empty() && protected.is_empty() {
             out.unprotected_worst = attack_cost;
         }
-        let worst = attack.bound.unwrap_or(attack_cost).max(attack_cost);
+        // Only a proven worst cost is an upper bound; an unproven one still keeps the first
+        // protection found, priced at infinity, so the answer has a protection set.
+        let worst = proven_worst(&attack, attack_cost).unwrap_or(f64::INFINITY);
         if best.as_ref().is_none_or(|(b, _)| worst < *b) {
             best = Some((worst, protected.clone()));
         }
@@ -542,10 +632,10 @@ pub fn fortify(
         let iteration =
             LoopIteration::next(net, &out.iterations, lower, upper, &attack.lost, started);
         progress(&iteration);
-        out.upper_bound = Some(upper);
+        out.upper_bound = upper.is_finite().then_some(upper);
         out.gap = Some(iteration.gap);
         let end = loop_end(
-            iteration.gap,
+            &iteration,
             tolerance,
             &attack.lost,
             &found,
@@ -553,9 +643,17 @@ pub fn fortify(
             attack.status,
         );
         out.iterations.push(iteration);
-        if let Some(status) = end {
-            out.status = status;
-            break;
+        match end {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                out.status = status;
+                break;
+            }
+            Err(message) => {
+                out.status = Status::Unknown;
+                out.message = Some(message);
+                break;
+            }
         }
         master.add_attack(&attack.lost, attack_cost, base);
         found.push(attack.lost);

@@ -26,7 +26,8 @@ fn read(name: &str) -> String {
 /// Population per tract and distance[store][tract], straight from the CSV files.
 fn data() -> (Vec<f64>, Vec<Vec<f64>>) {
     let mut pop: BTreeMap<String, f64> = BTreeMap::new();
-    let mut r = csv::Reader::from_reader(read(SPOPT_SF_DEMAND).as_bytes());
+    let demand = read(SPOPT_SF_DEMAND);
+    let mut r = csv::Reader::from_reader(demand.as_bytes());
     let h = r.headers().expect("header").clone();
     let (n, p) = (
         h.iter().position(|c| c == "NAME").expect("NAME"),
@@ -38,7 +39,8 @@ fn data() -> (Vec<f64>, Vec<Vec<f64>>) {
     }
     let tracts: Vec<String> = pop.keys().cloned().collect();
     let mut dist: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut r = csv::Reader::from_reader(read(SPOPT_SF_DISTANCE).as_bytes());
+    let distance = read(SPOPT_SF_DISTANCE);
+    let mut r = csv::Reader::from_reader(distance.as_bytes());
     for rec in r.deserialize::<(f64, String, String, f64)>() {
         let (d, store, tract, _) = rec.expect("record");
         let t = tracts

@@ -1342,10 +1342,7 @@ pub fn solve_benders(
             });
             break;
         }
-        // A bound only from a branch and bound that proves it (optimal, or stopped at a limit).
-        if let (Some(b), Status::Optimal | Status::TimeLimit | Status::Interrupted) =
-            (run.best_bound, run.status)
-        {
+        if let Some(b) = run.proven_bound() {
             lower = lower.max(b);
         }
         let x = run.values.clone();

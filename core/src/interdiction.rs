@@ -527,12 +527,7 @@ pub fn interdict(
         status: run.status,
         lost,
         value: run.objective.filter(|_| run.has_solution).map(|v| -v),
-        // HiGHS's dual bound is proven only by an optimal, time-limited or interrupted branch
-        // and bound; any other end (numerical trouble) proves nothing.
-        bound: match run.status {
-            Status::Optimal | Status::TimeLimit | Status::Interrupted => run.best_bound.map(|b| -b),
-            _ => None,
-        },
+        bound: run.proven_bound().map(|b| -b),
         gap: run.mip_gap,
         runtime_s: run.runtime_s,
         size: run.size,

@@ -73,8 +73,29 @@ impl LoopIteration {
     }
 }
 
-/// Whether a cutting-plane loop ends after an iteration, and how: `Ok(None)` goes on,
-/// `Ok(Some(status))` stops with it, `Err(message)` stops as `unknown` with the message.
+/// How a cutting-plane loop stops: its status, and the message of an `unknown` end.
+struct LoopStop {
+    status: Status,
+    message: Option<String>,
+}
+
+impl LoopStop {
+    fn with(status: Status) -> Option<Self> {
+        Some(LoopStop {
+            status,
+            message: None,
+        })
+    }
+
+    fn unknown(message: String) -> Option<Self> {
+        Some(LoopStop {
+            status: Status::Unknown,
+            message: Some(message),
+        })
+    }
+}
+
+/// Whether a cutting-plane loop ends after an iteration, and how (none: it goes on).
 ///
 /// - A lower bound above the upper bound beyond the tolerance is an internal error, never
 ///   `optimal`.
@@ -90,10 +111,10 @@ fn loop_end(
     found: &[Vec<Element>],
     master: Status,
     attack: Status,
-) -> Result<Option<Status>, String> {
+) -> Option<LoopStop> {
     let (lower, upper) = (iteration.lower_bound, iteration.upper_bound);
     if above(lower, upper, tolerance) {
-        return Err(format!(
+        return LoopStop::unknown(format!(
             "internal error: iteration {}'s lower bound {lower:.6e} is above its upper bound \
              {upper:.6e} (a solve returned a bound it did not prove); the plan is the best found, \
              not proven optimal",
@@ -102,13 +123,13 @@ fn loop_end(
     }
     let closed = iteration.gap <= tolerance;
     if closed || lost.is_empty() {
-        return Ok(Some(loop_status(master, attack)));
+        return LoopStop::with(loop_status(master, attack));
     }
     if found.iter().any(|f| f.as_slice() == lost) {
         if master != Status::Optimal {
-            return Ok(Some(master));
+            return LoopStop::with(master);
         }
-        return Err(format!(
+        return LoopStop::unknown(format!(
             "internal error: iteration {} found an attack already in the master ({}) while the \
              gap is still {:.4}%: the master's bound is not proven; the plan is the best found",
             iteration.iteration,
@@ -117,20 +138,9 @@ fn loop_end(
         ));
     }
     if attack != Status::Optimal {
-        return Ok(Some(attack));
+        return LoopStop::with(attack);
     }
-    Ok(None)
-}
-
-/// The lower bound a MIP solve proves: HiGHS's dual bound when the solve ended optimal, at a
-/// limit or interrupted (its branch and bound was sound up to there), the objective of an
-/// optimal solve without one; nothing from any other end.
-fn proven_bound(run: &crate::solver::SolverRun) -> Option<f64> {
-    match run.status {
-        Status::Optimal => run.best_bound.or(run.objective),
-        Status::TimeLimit | Status::Interrupted => run.best_bound,
-        _ => None,
-    }
+    None
 }
 
 /// The worst second-stage cost of a plan that an interdiction proves: its bound (at least the
@@ -299,7 +309,10 @@ pub fn solve_robust(
         let master = SitingProblem::build(&master_net, &set, &options);
         let build_s = build_started.elapsed().as_secs_f64();
         let mut run = solve_mip(&master.mip, &with_time(settings, left), control)?;
-        if proven_bound(&run).is_some_and(|b| above(b, best_upper, tolerance)) {
+        if run
+            .proven_bound()
+            .is_some_and(|b| above(b, best_upper, tolerance))
+        {
             // The master's bound cannot exceed the min-max cost of a plan already priced: HiGHS's
             // presolve has been seen to get such a master wrong (1.16.0's dual-fixing probing on
             // the San Francisco case, issue 21). Solve it again without presolve.
@@ -314,7 +327,7 @@ pub fn solve_robust(
             out.status = run.status;
             break;
         }
-        if let Some(lower) = proven_bound(&run) {
+        if let Some(lower) = run.proven_bound() {
             out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
         }
         let plan = master.plan(&run.values);
@@ -366,17 +379,9 @@ pub fn solve_robust(
             attack.status,
         );
         out.iterations.push(iteration);
-        match end {
-            Ok(None) => {}
-            Ok(Some(status)) => {
-                out.status = status;
-                break;
-            }
-            Err(message) => {
-                out.status = Status::Unknown;
-                out.message = Some(message);
-                break;
-            }
+        if let Some(stop) = end {
+            (out.status, out.message) = (stop.status, stop.message);
+            break;
         }
         let mut case = attack_case(net, &attack.lost, duration);
         case.probability = 0.0;
@@ -598,7 +603,7 @@ pub fn fortify(
             out.status = run.status;
             break;
         }
-        if let Some(lower) = proven_bound(&run) {
+        if let Some(lower) = run.proven_bound() {
             out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
         }
         let protected = master.protected(&run.values);
@@ -643,17 +648,9 @@ pub fn fortify(
             attack.status,
         );
         out.iterations.push(iteration);
-        match end {
-            Ok(None) => {}
-            Ok(Some(status)) => {
-                out.status = status;
-                break;
-            }
-            Err(message) => {
-                out.status = Status::Unknown;
-                out.message = Some(message);
-                break;
-            }
+        if let Some(stop) = end {
+            (out.status, out.message) = (stop.status, stop.message);
+            break;
         }
         master.add_attack(&attack.lost, attack_cost, base);
         found.push(attack.lost);

@@ -179,6 +179,19 @@ pub struct SolverRun {
     pub row_duals: Vec<f64>,
 }
 
+impl SolverRun {
+    /// The lower bound this solve proves: HiGHS's dual bound when it ended optimal, at a limit or
+    /// interrupted (its branch and bound was sound up to there), the objective of an optimal solve
+    /// without one; nothing from any other end (numerical trouble proves nothing).
+    pub fn proven_bound(&self) -> Option<f64> {
+        match self.status {
+            Status::Optimal => self.best_bound.or(self.objective),
+            Status::TimeLimit | Status::Interrupted => self.best_bound,
+            _ => None,
+        }
+    }
+}
+
 /// Solves a sparse MIP with HiGHS.
 pub fn solve_mip(
     mip: &crate::mip::SparseMip,

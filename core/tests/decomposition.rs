@@ -183,7 +183,7 @@ fn benders_equals_extensive_on_the_rare_earths_model() {
 fn time_limited_benders_returns_a_plan_with_a_valid_gap() {
     let optimum = 793439.562; // OR-Library capopt, cap131
     let settings = Settings {
-        time_limit_s: Some(1.0),
+        time_limit_s: Some(0.3),
         ..benders()
     };
     let result = solve(cap("cap131", None), &settings, &SolveControl::default());

@@ -138,6 +138,10 @@ pub struct FrontierReport {
     pub knee: Option<usize>,
     /// Currency of the costs.
     pub currency: String,
+    /// What a reader must know about the ends: an end solve that stopped at a limit gives a
+    /// level that is only the best found, not proven.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Wall-clock seconds.
     pub runtime_s: f64,
 }
@@ -158,6 +162,9 @@ pub struct FrontierLevels {
     pub best_level: Option<f64>,
     /// The cost-optimal solve, when it found no plan: the whole frontier is then this point.
     pub unsolved: Option<FrontierPoint>,
+    /// End solves that stopped before proving their level (see [`FrontierReport::notes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn check(model: &Model, settings: &FrontierSettings) -> Result<(), StockadeError> {
@@ -214,6 +221,7 @@ pub fn frontier_levels(
             cost_optimal_level: Some(0.0),
             best_level: None,
             unsolved: None,
+            notes: Vec::new(),
         });
     }
     let control = SolveControl {
@@ -230,10 +238,24 @@ pub fn frontier_levels(
             cost_optimal_level: None,
             best_level: None,
             unsolved: Some(point_of(0.0, &unconstrained, None, 0.0)),
+            notes: Vec::new(),
         });
     }
     let high = measure(settings, &unconstrained);
-    let low = least_shortfall(&net, &set, settings, &control)?.min(high);
+    let mut notes = Vec::new();
+    if unconstrained.status != Status::Optimal {
+        notes.push(format!(
+            "the cost-optimal solve ended {} (gap {}): the frontier's cost-optimal end is the \
+             level of the best plan found, not of the cost-optimal one",
+            unconstrained.status.as_str(),
+            unconstrained
+                .mip_gap
+                .map_or("unknown".into(), |g| format!("{:.4}%", 100.0 * g))
+        ));
+    }
+    let (low, note) = least_shortfall(&net, &set, settings, &control)?;
+    notes.extend(note);
+    let low = low.min(high);
     let n = settings.points;
     Ok(FrontierLevels {
         levels: (0..n)
@@ -242,6 +264,7 @@ pub fn frontier_levels(
         cost_optimal_level: Some(high),
         best_level: Some(low),
         unsolved: None,
+        notes,
     })
 }
 
@@ -314,11 +337,16 @@ pub fn frontier_point(
     };
     let (r, next) = solve_siting_from(&net, &set, &settings.sweep.solver, &control, start)?;
     let achieved = if settings.resilience == Resilience::Nk {
-        level
+        // A plan survives level k only when no contingency is left that it fails.
+        let survives = r
+            .survivability
+            .as_ref()
+            .is_none_or(|sv| sv.not_survived.is_empty());
+        survives.then_some(level)
     } else {
-        measure(settings, &r)
+        Some(measure(settings, &r))
     };
-    let point = point_of(level, &r, Some(achieved), t.elapsed().as_secs_f64());
+    let point = point_of(level, &r, achieved, t.elapsed().as_secs_f64());
     Ok((point, next))
 }
 
@@ -337,7 +365,7 @@ pub fn frontier_report(
     let best_level = match settings.resilience {
         Resilience::Nk => points
             .iter()
-            .filter(|p| p.has_solution)
+            .filter(|p| p.resilience.is_some())
             .map(|p| p.level)
             .fold(None, |a: Option<f64>, k| Some(a.map_or(k, |a| a.max(k)))),
         _ => levels.best_level,
@@ -353,6 +381,7 @@ pub fn frontier_report(
         points,
         knee,
         currency: model.currency.clone(),
+        notes: levels.notes.clone(),
         runtime_s,
     }
 }
@@ -427,13 +456,14 @@ fn point_of(level: f64, r: &SolveResult, achieved: Option<f64>, secs: f64) -> Fr
 }
 
 /// The least value of the shortfall measure any plan reaches: the siting MIP with every cost set
-/// to zero and the measure as the objective.
+/// to zero and the measure as the objective. A solve stopped at a limit gives the least found
+/// (a level some plan reaches), with a note that it is not proven least.
 fn least_shortfall(
     net: &Network,
     set: &ScenarioSet,
     settings: &FrontierSettings,
     control: &SolveControl,
-) -> Result<f64, StockadeError> {
+) -> Result<(f64, Option<String>), StockadeError> {
     let mut model = net.model.clone();
     let cvar_measure = settings.resilience == Resilience::CvarShortfall;
     model.risk = cvar_measure.then_some(Risk {
@@ -475,7 +505,18 @@ fn least_shortfall(
     }
     let run = solve_mip(&problem.mip, &settings.sweep.solver, control)?;
     match (run.has_solution, run.objective) {
-        (true, Some(v)) => Ok(v.max(0.0)),
+        (true, Some(v)) => {
+            let note = (run.status != Status::Optimal).then(|| {
+                format!(
+                    "the least-shortfall solve ended {}: the most resilient end ({v:.6}) is the \
+                     least found, not proven least (proven bound {})",
+                    run.status.as_str(),
+                    run.proven_bound()
+                        .map_or("none".into(), |b| format!("{:.6}", b.max(0.0)))
+                )
+            });
+            Ok((v.max(0.0), note))
+        }
         _ => Err(StockadeError::Solver(format!(
             "the least-shortfall solve ended {} without a plan",
             run.status.as_str()

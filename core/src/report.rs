@@ -199,6 +199,13 @@ pub fn render(r: &SolveResult) -> String {
             "\nN-{} survivability: {} contingencies, {} in the model ({}, {} solve(s))",
             sv.k, sv.contingencies, sv.in_model, sv.method, sv.iterations
         );
+        if !sv.not_survived.is_empty() {
+            let _ = writeln!(
+                s,
+                "  NOT SURVIVED by this plan (the loop stopped before it could add them): {}",
+                sv.not_survived.join(", ")
+            );
+        }
     }
     if let Some(plan) = &r.plan {
         let hardened: Vec<String> = plan
@@ -968,6 +975,9 @@ pub fn render_frontier(r: &crate::frontier::FrontierReport) -> String {
             "cost-optimal plan at {a:.2}, best achievable {b:.2} {}",
             r.unit
         );
+    }
+    for note in &r.notes {
+        let _ = writeln!(out, "note: {note}");
     }
     let _ = writeln!(
         out,

@@ -128,6 +128,11 @@ pub struct SurvivabilityReport {
     pub in_model: usize,
     /// MIP solves.
     pub iterations: usize,
+    /// Contingencies the plan fails (protected demand short beyond the allowed fraction): only
+    /// when constraint generation stopped at a limit before it could add them; empty when the
+    /// plan survives every contingency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_survived: Vec<String>,
 }
 
 /// Annual cost of the plan by kind, currency/yr.

@@ -100,9 +100,10 @@ impl LoopStop {
 /// - A lower bound above the upper bound beyond the tolerance is an internal error, never
 ///   `optimal`.
 /// - At the gap, or when the attacker finds nothing: the master's and the attack's statuses.
-/// - An attack already `found` is priced in the master already, so an optimal master's bound is
-///   then at least the plan's worst cost: the gap must be closed. A repeated attack with the gap
-///   still open means the master's bound is not what it claims (a solver fault): `unknown`.
+/// - An attack already `found` is priced in the master already, so an optimal master's value is
+///   then at least the plan's worst cost: the gap is closed up to `repeat_gap`, what the master's
+///   own MIP gap and the attack's bound leave open (see [`repeat_proves`]). A repeated attack
+///   with a wider gap means the master's bound is not what it claims (a solver fault): `unknown`.
 /// - An attack subproblem not solved to optimality stops with its status.
 fn loop_end(
     iteration: &LoopIteration,
@@ -111,6 +112,7 @@ fn loop_end(
     found: &[Vec<Element>],
     master: Status,
     attack: Status,
+    repeat_gap: f64,
 ) -> Option<LoopStop> {
     let (lower, upper) = (iteration.lower_bound, iteration.upper_bound);
     if above(lower, upper, tolerance) {
@@ -128,6 +130,9 @@ fn loop_end(
     if found.iter().any(|f| f.as_slice() == lost) {
         if master != Status::Optimal {
             return LoopStop::with(master);
+        }
+        if iteration.gap <= repeat_gap.max(tolerance) {
+            return LoopStop::with(loop_status(master, attack));
         }
         return LoopStop::unknown(format!(
             "internal error: iteration {} found an attack already in the master ({}) while the \
@@ -151,6 +156,21 @@ fn proven_worst(attack: &crate::interdiction::Interdiction, attack_cost: f64) ->
         (None, Status::Optimal) => Some(attack_cost),
         _ => None,
     }
+}
+
+/// The relative gap a repeated attack proves. The attack is in the master, so the master's value
+/// `M` is at least the plan's first stage plus the attack's cost, while the loop's upper bound is
+/// at most that plus the attack's unclosed bound (`bound - cost`) and its lower bound at least
+/// `M` less the master's MIP gap: `(gap_M |M| + (bound - cost)) / |upper|`, plus rounding.
+fn repeat_proves(
+    master: &crate::solver::SolverRun,
+    attack: &crate::interdiction::Interdiction,
+    attack_cost: f64,
+    upper: f64,
+) -> f64 {
+    let m = master.objective.unwrap_or(0.0).abs() * master.mip_gap.unwrap_or(0.0);
+    let open = attack.bound.map_or(0.0, |b| (b - attack_cost).max(0.0));
+    (m + open) / upper.abs().max(1e-9) + 1e-9
 }
 
 /// Whether a lower bound lies above an upper bound beyond the relative tolerance.
@@ -377,6 +397,7 @@ pub fn solve_robust(
             &found,
             run.status,
             attack.status,
+            repeat_proves(&run, &attack, attack_cost, best_upper),
         );
         out.iterations.push(iteration);
         if let Some(stop) = end {
@@ -646,6 +667,7 @@ pub fn fortify(
             &found,
             run.status,
             attack.status,
+            repeat_proves(&run, &attack, attack_cost, upper),
         );
         out.iterations.push(iteration);
         if let Some(stop) = end {

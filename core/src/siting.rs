@@ -1854,12 +1854,18 @@ pub fn solve_siting_from(
             Some(w) => problem.start_values(&w.plan),
             None => Vec::new(),
         };
-        let run = solve_mip_from(&problem.mip, settings, control, &warm)?;
+        // The time limit is the loop's, not each solve's.
+        let left = Settings {
+            time_limit_s: settings
+                .time_limit_s
+                .map(|t| (t - started.elapsed().as_secs_f64()).max(0.0)),
+            ..settings.clone()
+        };
+        let run = solve_mip_from(&problem.mip, &left, control, &warm)?;
         let mut result = problem.read(&run, build_s, settings);
-        let violated = match (
-            survivability,
-            generate && run.has_solution && run.status == Status::Optimal,
-        ) {
+        // Every plan is checked against the contingencies not yet in the MIP, a time-limited
+        // incumbent too: its report must not claim a survivability it does not have.
+        let violated = match (survivability, generate && run.has_solution) {
             (Some(sv), true) => {
                 let plan = problem.plan(&run.values);
                 let mut v = Vec::new();
@@ -1875,7 +1881,10 @@ pub fn solve_siting_from(
             }
             _ => Vec::new(),
         };
-        if violated.is_empty() {
+        // More contingencies go into the MIP only after an optimal solve; at a limit the loop
+        // stops with the contingencies its incumbent fails named in the report.
+        let more = run.status == Status::Optimal && !violated.is_empty();
+        if !more {
             if let Some(sv) = survivability {
                 result.survivability = Some(SurvivabilityReport {
                     k: sv.k,
@@ -1888,6 +1897,7 @@ pub fn solve_siting_from(
                     contingencies: all.len(),
                     in_model: active.len(),
                     iterations,
+                    not_survived: violated.iter().map(|i| all[*i].id.clone()).collect(),
                 });
             }
             // Every solve and contingency check of the loop, without the builds.

@@ -113,8 +113,13 @@ fn check(p: u32) {
         duration: 1.0,
         single_points_of_failure: false,
     };
-    let r =
-        solve_robust(&net, &losses, &settings, &SolveControl::default(), &|_| {}).expect("runs");
+    let r = solve_robust(&net, &losses, &settings, &SolveControl::default(), &|it| {
+        eprintln!(
+            "p = {p}, iteration {}: lower {:.6e} upper {:.6e} at {:.1} s",
+            it.iteration, it.lower_bound, it.upper_bound, it.elapsed_s
+        )
+    })
+    .expect("runs");
     for it in &r.iterations {
         assert!(
             it.lower_bound <= it.upper_bound * (1.0 + 1e-6),

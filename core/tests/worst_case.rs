@@ -448,7 +448,7 @@ fn worst_over(net: &Network, plan: &Plan, k: usize, elements: &[Element], durati
         &|_, _| {},
     )
     .expect("evaluation");
-    assert!(eval.failed.is_empty());
+    assert!(eval.failed.is_empty(), "failed: {:?}", eval.failed);
     eval.outcomes
         .iter()
         .map(|o| o.cost)
@@ -683,4 +683,170 @@ fn negative_protection_cost_names_its_path() {
         "{text}"
     );
     assert!(text.contains("routes[0].protection_cost (a->d)"), "{text}");
+}
+
+/// A small random instance for robust siting with routes among the targets: two suppliers,
+/// three candidate sites (open and module costs, up to `max_modules` each), two demands (one hard
+/// with probability 0.3), a random set of routes (every site keeps a way in and out), some of
+/// them capacitated. Returns the network and, per site, (open cost, module cost, max modules).
+fn random_robust_instance(seed: u64) -> (Network, Vec<(f64, f64, u32)>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let round = |lo: f64, hi: f64, rng: &mut ChaCha8Rng| rng.gen_range(lo..hi).round();
+    let suppliers: Vec<Value> = (0..2)
+        .map(|i| {
+            json!({"id": format!("s{i}"), "country": "X", "material": "ore",
+                   "capacity": round(30.0, 90.0, &mut rng), "unit_cost": round(0.0, 4.0, &mut rng)})
+        })
+        .collect();
+    let mut costs = Vec::new();
+    let sites: Vec<Value> = (0..3)
+        .map(|i| {
+            let max: u32 = rng.gen_range(1..=2);
+            let (open, module) = (round(20.0, 300.0, &mut rng), round(10.0, 150.0, &mut rng));
+            costs.push((open, module, max));
+            let yield_ = [0.8, 1.0][rng.gen_range(0..2)];
+            json!({"id": format!("p{i}"), "country": "X", "input": "ore", "output": "oxide",
+                   "yield": yield_,
+                   "module_capacity": round(15.0, 40.0, &mut rng), "max_modules": max,
+                   "open_cost": open, "module_cost": module, "unit_cost": round(0.0, 3.0, &mut rng)})
+        })
+        .collect();
+    let demand: Vec<Value> = (0..2)
+        .map(|j| {
+            let mut d = json!({"id": format!("d{j}"), "country": "X", "material": "oxide",
+                               "demand": round(10.0, 40.0, &mut rng)});
+            if !rng.gen_bool(0.3) {
+                d["shortfall_penalty"] = json!(round(20.0, 120.0, &mut rng));
+            }
+            d
+        })
+        .collect();
+    let mut routes = Vec::new();
+    let mut route = |from: String, to: String, always: bool, rng: &mut ChaCha8Rng| {
+        if always || rng.gen_bool(0.6) {
+            let mut r = json!({"from": from, "to": to, "unit_cost": round(0.0, 6.0, rng)});
+            if rng.gen_bool(0.3) {
+                r["capacity"] = json!(round(10.0, 50.0, rng));
+            }
+            routes.push(r);
+        }
+    };
+    for p in 0..3 {
+        for s in 0..2 {
+            route(format!("s{s}"), format!("p{p}"), s == p % 2, &mut rng);
+        }
+        for d in 0..2 {
+            route(format!("p{p}"), format!("d{d}"), d == p % 2, &mut rng);
+        }
+    }
+    let net = network(json!({
+        "materials": [{"id": "ore"}, {"id": "oxide"}],
+        "countries": [{"code": "X"}],
+        "suppliers": suppliers, "sites": sites, "demand": demand, "routes": routes
+    }));
+    (net, costs)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10, ..ProptestConfig::default() })]
+
+    /// Robust siting on random instances, with sites, suppliers and routes as targets and k = 1
+    /// or 2, equals the enumeration of every plan (first-stage cost by hand plus its worst loss
+    /// over every loss set, from the evaluation LPs); on every iteration lower <= upper, and both
+    /// bracket the enumerated optimum.
+    #[test]
+    fn robust_siting_with_routes_equals_enumeration(
+        seed in any::<u64>(),
+        k in 1u32..=2,
+        kinds in prop::sample::select(vec![
+            vec!["sites"], vec!["routes"], vec!["suppliers", "routes"],
+            vec!["sites", "suppliers", "routes"],
+        ]),
+    ) {
+        let (net, costs) = random_robust_instance(seed);
+        let kinds = targets(&kinds);
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).expect("present");
+        let mut best = f64::INFINITY;
+        let plans: u32 = costs.iter().map(|c| c.2 + 1).product();
+        for code in 0..plans {
+            let (mut plan, mut first, mut rest) = (Plan::default(), 0.0, code);
+            for (i, &(open, module, max)) in costs.iter().enumerate() {
+                let modules = rest % (max + 1);
+                rest /= max + 1;
+                plan.sites.insert(
+                    format!("p{i}"),
+                    SiteDecision { open: modules > 0, modules, hardening: None },
+                );
+                if modules > 0 {
+                    first += open + module * f64::from(modules);
+                }
+            }
+            best = best.min(first + worst_over(&net, &plan, k as usize, &elements, 1.0));
+        }
+        let robust = solve_robust(
+            &net,
+            &losses(k, &kinds, 1.0),
+            &Settings::default(),
+            &SolveControl::default(),
+            &|_| {},
+        )
+        .expect("robust");
+        let tol = 1e-6 * best.max(1.0);
+        for it in &robust.iterations {
+            prop_assert!(it.lower_bound <= it.upper_bound + tol,
+                "iteration {}: lower {} above upper {}", it.iteration, it.lower_bound, it.upper_bound);
+            prop_assert!(it.lower_bound <= best + tol, "lower {} above optimum {best}", it.lower_bound);
+            prop_assert!(it.upper_bound >= best - tol, "upper {} below optimum {best}", it.upper_bound);
+        }
+        prop_assert_eq!(robust.status, Status::Optimal, "message {:?}", robust.message);
+        let upper = robust.upper_bound.expect("present");
+        prop_assert!((upper - best).abs() <= tol, "robust {} vs enumeration {}", upper, best);
+        let achieved = robust.first_stage_cost.expect("present")
+            + robust.worst_case.as_ref().expect("present").cost;
+        prop_assert!((achieved - best).abs() <= tol, "the plan achieves it: {}", achieved);
+    }
+
+    /// Fortification of a random plan with routes among the targets (protect at most one
+    /// element, k = 1 or 2) equals enumeration of every protection set; lower <= upper on every
+    /// iteration.
+    #[test]
+    fn fortification_with_routes_equals_enumeration(seed in any::<u64>(), k in 1u32..=2) {
+        let (net, costs) = random_robust_instance(seed);
+        let mut plan = Plan::default();
+        for (i, c) in costs.iter().enumerate() {
+            plan.sites.insert(
+                format!("p{i}"),
+                SiteDecision { open: true, modules: c.2, hardening: None },
+            );
+        }
+        let kinds = targets(&["sites", "suppliers", "routes"]);
+        let elements = stockade::interdiction::candidate_elements(&net, &kinds).expect("present");
+        let mut best = f64::INFINITY;
+        for protect in subsets(&(0..elements.len()).collect::<Vec<_>>(), 1) {
+            let open: Vec<Element> = (0..elements.len())
+                .filter(|i| !protect.contains(i))
+                .map(|i| elements[i])
+                .collect();
+            best = best.min(worst_over(&net, &plan, k as usize, &open, 1.0));
+        }
+        let result = fortify(
+            &net,
+            &plan,
+            &losses(k, &kinds, 1.0),
+            ProtectionLimit::Count(1),
+            &Settings::default(),
+            &SolveControl::default(),
+            &|_| {},
+        )
+        .expect("fortify");
+        let tol = 1e-6 * best.max(1.0);
+        for it in &result.iterations {
+            prop_assert!(it.lower_bound <= it.upper_bound + tol,
+                "iteration {}: lower {} above upper {}", it.iteration, it.lower_bound, it.upper_bound);
+            prop_assert!(it.lower_bound <= best + tol);
+        }
+        prop_assert_eq!(result.status, Status::Optimal, "message {:?}", result.message);
+        let upper = result.upper_bound.expect("present");
+        prop_assert!((upper - best).abs() <= tol, "fortify {} vs enumeration {}", upper, best);
+    }
 }

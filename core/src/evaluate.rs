@@ -195,17 +195,7 @@ pub fn evaluate_with(
                             Some(s) => s,
                             None => session.insert(WarmSession::new(&template, net, &lp_settings)?),
                         };
-                        match s.solve(&template, net, case)? {
-                            // HiGHS has been seen to end a warm re-solve `unknown` on an LP a
-                            // cold solve solves (a random fortification case, issue 21): such a
-                            // scenario is solved again from scratch, and the next one starts a
-                            // fresh session rather than from that basis.
-                            (_, false) => {
-                                session = None;
-                                solve_cold(net, plan, case)?
-                            }
-                            warm => warm,
-                        }
+                        s.solve(&template, net, case)?
                     } else {
                         solve_cold(net, plan, case)?
                     };

@@ -607,12 +607,17 @@ impl LpSession {
         self.highs.check("a coefficient", st)
     }
 
-    /// Solves from the current basis.
+    /// Solves from the current basis. A warm solve that ends `unknown` (proving nothing) is run
+    /// once more from scratch: HiGHS has been seen to end a
+    /// warm re-solve `unknown` on an LP it then solves cold (a random fortification case,
+    /// issue 21), and every session user (evaluation, Benders workers) needs the answer.
     pub fn solve(&mut self) -> Result<LpOutcome, StockadeError> {
-        // SAFETY: valid instance with a model.
-        unsafe { sys::Highs_run(self.highs.0) };
-        // SAFETY: valid instance.
-        let (status, _) = map_status(unsafe { sys::Highs_getModelStatus(self.highs.0) });
+        let mut status = self.run();
+        if status == Status::Unknown {
+            // SAFETY: valid instance; keeps the model, drops the basis and solution.
+            unsafe { sys::Highs_clearSolver(self.highs.0) };
+            status = self.run();
+        }
         if status != Status::Optimal {
             return Ok(LpOutcome {
                 status,
@@ -644,6 +649,14 @@ impl LpSession {
             row_duals: row_dual,
             col_duals: col_dual,
         })
+    }
+
+    /// Runs HiGHS on the session's model as it stands and maps its status.
+    fn run(&mut self) -> Status {
+        // SAFETY: valid instance with a model.
+        unsafe { sys::Highs_run(self.highs.0) };
+        // SAFETY: valid instance.
+        map_status(unsafe { sys::Highs_getModelStatus(self.highs.0) }).0
     }
 
     /// Sets the bounds of many rows in one call (`rows`, `lower` and `upper` of equal length).

@@ -185,20 +185,6 @@ fn relative_gap(lower: f64, upper: f64) -> f64 {
     ((upper - lower) / upper.abs().max(1e-9)).max(0.0)
 }
 
-/// Seconds left of the time limit (none without a limit).
-fn remaining(settings: &Settings, started: &Instant) -> Option<f64> {
-    settings
-        .time_limit_s
-        .map(|t| (t - started.elapsed().as_secs_f64()).max(0.0))
-}
-
-fn with_time(settings: &Settings, left: Option<f64>) -> Settings {
-    Settings {
-        time_limit_s: left,
-        ..settings.clone()
-    }
-}
-
 /// How a loop that stopped ended: optimal only when its last master and subproblem both were.
 fn loop_status(master: Status, attack: Status) -> Status {
     match (master, attack) {
@@ -313,7 +299,7 @@ pub fn solve_robust(
     };
     let mut best_upper = f64::INFINITY;
     loop {
-        let left = remaining(settings, &started);
+        let left = settings.remaining_s(&started);
         if left == Some(0.0) {
             out.status = Status::TimeLimit;
             break;
@@ -328,7 +314,7 @@ pub fn solve_robust(
         };
         let master = SitingProblem::build(&master_net, &set, &options);
         let build_s = build_started.elapsed().as_secs_f64();
-        let mut run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        let mut run = solve_mip(&master.mip, &settings.with_time_limit(left), control)?;
         if run
             .proven_bound()
             .is_some_and(|b| above(b, best_upper, tolerance))
@@ -336,10 +322,10 @@ pub fn solve_robust(
             // The master's bound cannot exceed the min-max cost of a plan already priced: HiGHS's
             // presolve has been seen to get such a master wrong (1.16.0's dual-fixing probing on
             // the San Francisco case, issue 21). Solve it again without presolve.
-            let left = remaining(settings, &started);
+            let left = settings.remaining_s(&started);
             let again = Settings {
                 presolve: false,
-                ..with_time(settings, left)
+                ..settings.with_time_limit(left)
             };
             run = solve_mip(&master.mip, &again, control)?;
         }
@@ -352,14 +338,14 @@ pub fn solve_robust(
         }
         let plan = master.plan(&run.values);
         let first_stage = crate::interdiction::checked_first_stage_cost(net, &plan)?;
-        let left = remaining(settings, &started);
+        let left = settings.remaining_s(&started);
         let attack = interdict(
             net,
             &plan,
             k,
             duration,
             &candidates,
-            &with_time(settings, left),
+            &settings.with_time_limit(left),
             control,
         )?;
         let (attack_cost, _) = loss_outcome(net, &plan, &attack.lost, duration)?;
@@ -414,13 +400,13 @@ pub fn solve_robust(
             single_points_of_failure: true,
             ..losses.clone()
         };
-        let left = remaining(settings, &started).map(|t| t.max(1.0));
+        let left = settings.remaining_s(&started).map(|t| t.max(1.0));
         out.worst_case = Some(worst_case(
             net,
             plan,
             &options,
             &[],
-            &with_time(settings, left),
+            &settings.with_time_limit(left),
             control,
         )?);
     }
@@ -614,12 +600,12 @@ pub fn fortify(
     let mut best: Option<(f64, Vec<Element>)> = None;
     let mut found: Vec<Vec<Element>> = Vec::new();
     loop {
-        let left = remaining(settings, &started);
+        let left = settings.remaining_s(&started);
         if left == Some(0.0) {
             out.status = Status::TimeLimit;
             break;
         }
-        let run = solve_mip(&master.mip, &with_time(settings, left), control)?;
+        let run = solve_mip(&master.mip, &settings.with_time_limit(left), control)?;
         if !run.has_solution {
             out.status = run.status;
             break;
@@ -633,14 +619,14 @@ pub fn fortify(
             .copied()
             .filter(|e| !protected.contains(e))
             .collect();
-        let left = remaining(settings, &started);
+        let left = settings.remaining_s(&started);
         let attack = interdict(
             net,
             plan,
             k,
             duration,
             &open,
-            &with_time(settings, left),
+            &settings.with_time_limit(left),
             control,
         )?;
         let (attack_cost, _) = loss_outcome(net, plan, &attack.lost, duration)?;
@@ -679,7 +665,7 @@ pub fn fortify(
     }
     // The first master may protect something already; the unprotected worst is then its own
     // solve, within what is left of the time limit (NaN, null in JSON, when none is left).
-    let left = remaining(settings, &started);
+    let left = settings.remaining_s(&started);
     if out.unprotected_worst.is_nan() && left != Some(0.0) {
         let attack = interdict(
             net,
@@ -687,7 +673,7 @@ pub fn fortify(
             k,
             duration,
             &candidates,
-            &with_time(settings, left),
+            &settings.with_time_limit(left),
             control,
         )?;
         if attack.status == Status::Optimal {
@@ -705,13 +691,13 @@ pub fn fortify(
             single_points_of_failure: false,
             ..losses.clone()
         };
-        let left = remaining(settings, &started).map(|t| t.max(1.0));
+        let left = settings.remaining_s(&started).map(|t| t.max(1.0));
         out.worst_case = Some(worst_case(
             net,
             plan,
             &options,
             &protected,
-            &with_time(settings, left),
+            &settings.with_time_limit(left),
             control,
         )?);
     }

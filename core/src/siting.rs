@@ -1855,12 +1855,7 @@ pub fn solve_siting_from(
             None => Vec::new(),
         };
         // The time limit is the loop's, not each solve's.
-        let left = Settings {
-            time_limit_s: settings
-                .time_limit_s
-                .map(|t| (t - started.elapsed().as_secs_f64()).max(0.0)),
-            ..settings.clone()
-        };
+        let left = settings.with_time_limit(settings.remaining_s(&started));
         let run = solve_mip_from(&problem.mip, &left, control, &warm)?;
         let mut result = problem.read(&run, build_s, settings);
         // Every plan is checked against the contingencies not yet in the MIP, a time-limited

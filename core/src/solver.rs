@@ -65,6 +65,23 @@ impl Method {
     }
 }
 
+impl Settings {
+    /// Seconds left of the time limit for a loop of solves `started` then (none without a
+    /// limit; 0 when spent).
+    pub(crate) fn remaining_s(&self, started: &std::time::Instant) -> Option<f64> {
+        self.time_limit_s
+            .map(|t| (t - started.elapsed().as_secs_f64()).max(0.0))
+    }
+
+    /// These settings with time limit `left` (one solve of a loop, given what is left).
+    pub(crate) fn with_time_limit(&self, left: Option<f64>) -> Settings {
+        Settings {
+            time_limit_s: left,
+            ..self.clone()
+        }
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

@@ -19,37 +19,29 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod benders;
+// The pipeline, in the order data flows through it (each layer uses only those above it).
+pub mod analysis;
 pub mod error;
-pub mod evaluate;
-pub mod frontier;
-pub mod game;
-mod highs;
-pub use highs::{LpOutcome, LpSession};
-pub mod import;
-pub mod interdiction;
-pub mod mip;
+mod formulation;
 pub mod model;
 pub mod network;
 pub mod plan;
 pub mod report;
 pub mod result;
-pub mod robust;
-pub mod saa;
 pub mod scenario;
-pub mod share;
-pub mod siting;
+pub mod solve;
 pub mod solver;
-pub mod sweep;
 
+pub use analysis::{evaluate, frontier, game, interdiction, robust, saa, share, sweep};
 pub use error::{InputError, Problem, StockadeError};
 pub use evaluate::{evaluate, evaluate_with, Evaluation, EvaluationSettings};
-pub use model::Model;
+pub use formulation::{build_report, BuildOptions, BuildReport, SitingProblem};
+pub use model::{import, Model};
 pub use network::{parse_model, Network};
 pub use plan::Plan;
 pub use result::SolveResult;
 pub use scenario::ScenarioSet;
-pub use siting::{solve_siting, solve_siting_from, BuildOptions, SitingProblem};
+pub use solve::{solve_siting, solve_siting_from, WarmStart};
 pub use solver::{Settings, SolveControl, Status};
 
 /// The README's examples, compiled and run as doctests.

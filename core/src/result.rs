@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mip::ModelSize;
 use crate::model::{RiskMeasure, RiskOn};
 use crate::plan::Plan;
+use crate::solver::mip::ModelSize;
 use crate::solver::{Method, Settings, Status};
 
 /// The answer to a siting solve.

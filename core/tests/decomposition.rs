@@ -228,7 +228,7 @@ fn auto_chooses_by_size_and_model() {
     let chooses = |model: Model| {
         let net = Network::new(model).expect("valid");
         let set = ScenarioSet::explicit(&net);
-        stockade::benders::chooses_benders(Method::Auto, &net, &set).expect("auto")
+        stockade::solve::benders::chooses_benders(Method::Auto, &net, &set).expect("auto")
     };
     let capa = import::orlib_cap(
         &read(benchmarks().join("orlib-cap/capa.txt")),

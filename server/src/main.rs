@@ -568,7 +568,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             };
             if build_only {
                 let net = Network::new(model)?;
-                let report = stockade::siting::build_report(&net)?;
+                let report = stockade::build_report(&net)?;
                 print_json(&report)?;
                 return Ok(ExitCode::SUCCESS);
             }

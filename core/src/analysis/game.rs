@@ -12,7 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::mip::{Col, SparseMip};
+use crate::solver::mip::{Col, SparseMip};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 

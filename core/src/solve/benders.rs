@@ -42,12 +42,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::highs::LpSession;
-use crate::mip::{Col, SparseMip};
+use crate::formulation::{BuildOptions, SitingProblem};
 use crate::network::Network;
 use crate::result::{DecompositionReport, SolveResult};
 use crate::scenario::{intact, ScenarioCase, ScenarioSet};
-use crate::siting::{BuildOptions, SitingProblem};
+use crate::solver::highs::LpSession;
+use crate::solver::mip::{Col, SparseMip};
 use crate::solver::{solve_mip_from, Method, Progress, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
@@ -1477,7 +1477,7 @@ mod tests {
     //! arithmetic is involved), and must touch it at its own point.
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::import::{orlib_cap, CapOptions};
+    use crate::model::import::{orlib_cap, CapOptions};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 

@@ -5,6 +5,8 @@
 //! gives its own). Every struct rejects unknown fields, so a misspelt key is an error, not a
 //! silently ignored setting.
 
+pub mod import;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;

@@ -20,7 +20,7 @@
 //! for an uncapacitated route the capacity of its start node, which never binds unless the route
 //! is lost). `z_r` is the loss binary of the element the row belongs to (0 for rows of elements
 //! that are not targets). `P_d` is the demand's shortfall penalty, or for hard demand the
-//! evaluation's hard penalty ([`crate::siting::evaluation_hard_penalty`]), so that every loss has a
+//! evaluation's hard penalty ([`crate::formulation::evaluation_hard_penalty`]), so that every loss has a
 //! finite cost, exactly as `stockade evaluate` prices it; the report names hard demand left
 //! unmet.
 //!
@@ -65,13 +65,13 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::evaluate::{evaluate, solve_cold, EvaluationSettings};
 use crate::error::InputError;
-use crate::evaluate::{evaluate, solve_cold, EvaluationSettings};
-use crate::mip::{Col, ModelSize, SparseMip};
+use crate::formulation::{evaluation_hard_penalty, with_fixed_plan};
 use crate::network::{Network, NodeRef};
 use crate::plan::Plan;
 use crate::scenario::{intact, loss_case, Element, ScenarioCase, ScenarioSet};
-use crate::siting::{evaluation_hard_penalty, with_fixed_plan};
+use crate::solver::mip::{Col, ModelSize, SparseMip};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
-use crate::evaluate::{evaluate, EvaluationSettings};
+use crate::analysis::evaluate::{evaluate, EvaluationSettings};
 use crate::network::Network;
 use crate::scenario::ScenarioSet;
-use crate::siting::solve_siting;
+use crate::solve::solve_siting;
 use crate::solver::{Settings, SolveControl};
 use crate::StockadeError;
 

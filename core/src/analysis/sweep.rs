@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{InputError, Problem};
+use crate::formulation::cvar;
 use crate::model::Model;
 use crate::network::{parse_model, Network};
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::ScenarioSet;
-use crate::siting::{cvar, solve_siting_from, WarmStart};
+use crate::solve::{solve_siting_from, WarmStart};
 use crate::solver::{Settings, SolveControl, Status};
 use crate::StockadeError;
 

@@ -19,15 +19,16 @@ use std::time::Instant;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::sweep::{run_pool, Kpis, SweepProgress, SweepSettings};
 use crate::error::InputError;
+use crate::formulation::{cvar, BuildOptions, SitingProblem};
 use crate::model::{Model, Risk, RiskMeasure, RiskOn, Survivability, SurvivabilityMethod};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::ScenarioSet;
-use crate::siting::{cvar, solve_siting_from, BuildOptions, SitingProblem, WarmStart};
+use crate::solve::{solve_siting_from, WarmStart};
 use crate::solver::{solve_mip, SolveControl, Status};
-use crate::sweep::{run_pool, Kpis, SweepProgress, SweepSettings};
 use crate::StockadeError;
 
 /// The resilience measure of a frontier.
@@ -598,21 +599,21 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
 pub fn to_csv(report: &FrontierReport) -> String {
     let mut out =
         String::from("level,status,cost,resilience,dominated,knee,mip_gap,runtime_s,warm_from,");
-    out.push_str(&crate::sweep::KPI_COLUMNS.join(","));
+    out.push_str(&crate::analysis::sweep::KPI_COLUMNS.join(","));
     out.push('\n');
     for (i, p) in report.points.iter().enumerate() {
         let mut row = vec![
             p.level.to_string(),
             p.status.as_str().to_string(),
-            crate::sweep::opt(p.cost),
-            crate::sweep::opt(p.resilience),
+            crate::analysis::sweep::opt(p.cost),
+            crate::analysis::sweep::opt(p.resilience),
             p.dominated.to_string(),
             (report.knee == Some(i)).to_string(),
-            crate::sweep::opt(p.mip_gap),
+            crate::analysis::sweep::opt(p.mip_gap),
             format!("{:.4}", p.runtime_s),
             p.warm_from.map(|j| j.to_string()).unwrap_or_default(),
         ];
-        row.extend(crate::sweep::kpi_cells(p.kpis.as_ref()));
+        row.extend(crate::analysis::sweep::kpi_cells(p.kpis.as_ref()));
         out.push_str(&row.join(","));
         out.push('\n');
     }

@@ -264,7 +264,7 @@ fn truncate(x: &str, n: usize) -> String {
 }
 
 /// Renders a plan evaluation for a person.
-pub fn render_evaluation(e: &crate::evaluate::Evaluation, currency: &str) -> String {
+pub fn render_evaluation(e: &crate::analysis::evaluate::Evaluation, currency: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -348,7 +348,7 @@ pub fn render_evaluation(e: &crate::evaluate::Evaluation, currency: &str) -> Str
 }
 
 /// Renders the SAA bounds for a person.
-pub fn render_saa(r: &crate::saa::SaaReport, currency: &str) -> String {
+pub fn render_saa(r: &crate::analysis::saa::SaaReport, currency: &str) -> String {
     let mut s = String::new();
     let d = &r.design;
     let _ = writeln!(
@@ -385,9 +385,9 @@ pub fn render_saa(r: &crate::saa::SaaReport, currency: &str) -> String {
 
 /// Renders the cost-sharing analysis as a negotiator's briefing: the joint plan, what each
 /// party pays alone and under the agreement, the other divisions, stability and the gain.
-pub fn render_share(r: &crate::share::ShareReport) -> String {
+pub fn render_share(r: &crate::analysis::share::ShareReport) -> String {
+    use crate::analysis::share::Rule;
     use crate::model::Sharing;
-    use crate::share::Rule;
     let mut s = String::new();
     let cur = &r.currency;
     let n = r.parties.len();
@@ -683,7 +683,7 @@ pub fn render_share(r: &crate::share::ShareReport) -> String {
 /// The ranked single points of failure as a table.
 fn render_spof(
     s: &mut String,
-    spof: &[crate::interdiction::SinglePointOfFailure],
+    spof: &[crate::analysis::interdiction::SinglePointOfFailure],
     cur: &str,
     base: f64,
 ) {
@@ -701,7 +701,7 @@ fn render_spof(
         "rank", "kind", "element", "cost/yr", "increase/yr", "short t/yr", "prio-1 t/yr"
     );
     // Elements whose loss changes nothing are counted, not listed (the JSON has them all).
-    let matters = |p: &&crate::interdiction::SinglePointOfFailure| {
+    let matters = |p: &&crate::analysis::interdiction::SinglePointOfFailure| {
         p.increase > 1e-9 * base.abs().max(1.0) || p.shortfall_t > 1e-6
     };
     for p in spof.iter().filter(matters) {
@@ -728,7 +728,7 @@ fn render_spof(
 
 /// The worst case of a plan: the worst loss set, its cost and shortfall, the ranked single
 /// points of failure.
-pub fn render_worst_case(w: &crate::interdiction::WorstCase) -> String {
+pub fn render_worst_case(w: &crate::analysis::interdiction::WorstCase) -> String {
     let mut s = String::new();
     let cur = &w.currency;
     let span = if w.duration >= 1.0 {
@@ -747,7 +747,7 @@ pub fn render_worst_case(w: &crate::interdiction::WorstCase) -> String {
     let _ = writeln!(
         s,
         "  lost        {}",
-        crate::interdiction::describe(&w.lost)
+        crate::analysis::interdiction::describe(&w.lost)
     );
     let _ = writeln!(
         s,
@@ -786,15 +786,19 @@ pub fn render_worst_case(w: &crate::interdiction::WorstCase) -> String {
     s
 }
 
-fn render_iterations(s: &mut String, its: &[crate::robust::LoopIteration], cur: &str) {
+fn render_iterations(s: &mut String, its: &[crate::analysis::robust::LoopIteration], cur: &str) {
     let _ = writeln!(s, "\niterations:");
     for it in its {
-        let _ = writeln!(s, "  {}", crate::robust::describe_iteration(it, cur));
+        let _ = writeln!(
+            s,
+            "  {}",
+            crate::analysis::robust::describe_iteration(it, cur)
+        );
     }
 }
 
 /// A robust (min-max) plan: bounds, gap, the plan's sites and its worst loss.
-pub fn render_robust(r: &crate::robust::RobustResult) -> String {
+pub fn render_robust(r: &crate::analysis::robust::RobustResult) -> String {
     let mut s = String::new();
     let cur = &r.currency;
     let _ = writeln!(
@@ -847,12 +851,14 @@ pub fn render_robust(r: &crate::robust::RobustResult) -> String {
 }
 
 /// Which elements to protect, and what the worst loss is with and without protection.
-pub fn render_fortification(f: &crate::robust::Fortification) -> String {
+pub fn render_fortification(f: &crate::analysis::robust::Fortification) -> String {
     let mut s = String::new();
     let cur = &f.currency;
     let limit = match f.limit {
-        crate::robust::ProtectionLimit::Count(q) => format!("at most {q} elements"),
-        crate::robust::ProtectionLimit::Budget(b) => format!("budget {}/yr", money(b, cur)),
+        crate::analysis::robust::ProtectionLimit::Count(q) => format!("at most {q} elements"),
+        crate::analysis::robust::ProtectionLimit::Budget(b) => {
+            format!("budget {}/yr", money(b, cur))
+        }
     };
     let _ = writeln!(
         s,
@@ -867,7 +873,7 @@ pub fn render_fortification(f: &crate::robust::Fortification) -> String {
     let _ = writeln!(
         s,
         "  protect       {} ({} of {} protectable; {}/yr)",
-        crate::interdiction::describe(&f.protected),
+        crate::analysis::interdiction::describe(&f.protected),
         f.protected.len(),
         f.protectable,
         money(f.protection_cost, cur)
@@ -898,7 +904,7 @@ pub fn render_fortification(f: &crate::robust::Fortification) -> String {
 }
 
 /// The human report of a sweep: one line per variant.
-pub fn render_sweep(r: &crate::sweep::SweepReport) -> String {
+pub fn render_sweep(r: &crate::analysis::sweep::SweepReport) -> String {
     let mut out = String::new();
     let solved = r.variants.iter().filter(|v| v.has_solution).count();
     let _ = writeln!(
@@ -954,14 +960,14 @@ pub fn render_sweep(r: &crate::sweep::SweepReport) -> String {
 }
 
 /// The human report of a cost-resilience frontier.
-pub fn render_frontier(r: &crate::frontier::FrontierReport) -> String {
+pub fn render_frontier(r: &crate::analysis::frontier::FrontierReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "cost-resilience frontier: {} ({}{}), {} levels, {:.2} s",
         r.resilience.as_str(),
         r.unit,
-        if r.resilience == crate::frontier::Resilience::CvarShortfall {
+        if r.resilience == crate::analysis::frontier::Resilience::CvarShortfall {
             format!(", beta {}", r.beta)
         } else {
             String::new()

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use highs_sys as sys;
 
-use crate::mip::SparseMip;
-use crate::solver::{Progress, Settings, SolveControl, SolverRun, Status};
+use crate::solver::mip::SparseMip;
+use crate::solver::settings::{Progress, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
 /// Owns a `Highs` instance and frees it on drop.
@@ -581,30 +581,6 @@ impl LpSession {
             )
         };
         self.highs.check("row bounds", st)
-    }
-
-    /// Sets the coefficient of column `col` in row `row` (adding it when it was zero).
-    pub fn set_coefficient(
-        &mut self,
-        row: usize,
-        col: usize,
-        value: f64,
-    ) -> Result<(), StockadeError> {
-        if row >= self.num_rows || col >= self.num_cols {
-            return Err(StockadeError::Solver(format!(
-                "coefficient ({row}, {col}) out of range"
-            )));
-        }
-        // SAFETY: valid instance, indices checked above.
-        let st = unsafe {
-            sys::Highs_changeCoeff(
-                self.highs.0,
-                row as sys::HighsInt,
-                col as sys::HighsInt,
-                value,
-            )
-        };
-        self.highs.check("a coefficient", st)
     }
 
     /// Solves from the current basis. A warm solve that ends `unknown` (proving nothing) is run

@@ -10,11 +10,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::highs::LpSession;
+use crate::formulation::{cvar, with_fixed_plan, BuildOptions, SitingProblem};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::scenario::{intact, ScenarioCase, ScenarioSet};
-use crate::siting::{cvar, with_fixed_plan, BuildOptions, SitingProblem};
+use crate::solver::highs::LpSession;
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -379,7 +379,7 @@ impl WarmSession {
         // The first stage is fixed, so availability moves to the right-hand side and only bounds
         // change (a changed coefficient would cost HiGHS its factorisation):
         // output - mc modules <= -mc (1 - a) modules + restored capacity from hardening.
-        let fixed = |c: crate::mip::Col| template.mip.col_lower[c.0];
+        let fixed = |c: crate::solver::mip::Col| template.mip.col_lower[c.0];
         for &(i, row) in &h.site_rows {
             let hits_changed = case.site_hits != self.current.site_hits;
             if case.site[i] != self.current.site[i] || hits_changed {

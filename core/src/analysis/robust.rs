@@ -20,18 +20,18 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::InputError;
-use crate::interdiction::{
+use crate::analysis::interdiction::{
     attack_case, describe, interdict, loss_outcome, worst_case, ElementRef, WorstCase,
     WorstCaseOptions,
 };
-use crate::mip::{Col, SparseMip};
+use crate::error::InputError;
+use crate::formulation::{evaluation_hard_penalty, BuildOptions, SitingProblem};
 use crate::model::{Risk, RiskMeasure, RiskOn};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::{intact, Element, ScenarioCase, ScenarioSet};
-use crate::siting::{evaluation_hard_penalty, BuildOptions, SitingProblem};
+use crate::solver::mip::{Col, SparseMip};
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -150,7 +150,10 @@ fn loop_end(
 
 /// The worst second-stage cost of a plan that an interdiction proves: its bound (at least the
 /// cost of the set it found), or the set's cost when it was solved to optimality.
-fn proven_worst(attack: &crate::interdiction::Interdiction, attack_cost: f64) -> Option<f64> {
+fn proven_worst(
+    attack: &crate::analysis::interdiction::Interdiction,
+    attack_cost: f64,
+) -> Option<f64> {
     match (attack.bound, attack.status) {
         (Some(b), _) => Some(b.max(attack_cost)),
         (None, Status::Optimal) => Some(attack_cost),
@@ -164,7 +167,7 @@ fn proven_worst(attack: &crate::interdiction::Interdiction, attack_cost: f64) ->
 /// `M` less the master's MIP gap: `(gap_M |M| + (bound - cost)) / |upper|`, plus rounding.
 fn repeat_proves(
     master: &crate::solver::SolverRun,
-    attack: &crate::interdiction::Interdiction,
+    attack: &crate::analysis::interdiction::Interdiction,
     attack_cost: f64,
     upper: f64,
 ) -> f64 {
@@ -337,7 +340,7 @@ pub fn solve_robust(
             out.lower_bound = Some(out.lower_bound.map_or(lower, |l: f64| l.max(lower)));
         }
         let plan = master.plan(&run.values);
-        let first_stage = crate::interdiction::checked_first_stage_cost(net, &plan)?;
+        let first_stage = crate::analysis::interdiction::checked_first_stage_cost(net, &plan)?;
         let left = settings.remaining_s(&started);
         let attack = interdict(
             net,
@@ -557,7 +560,7 @@ pub fn fortify(
         }
         _ => {}
     }
-    crate::interdiction::checked_first_stage_cost(net, plan)?;
+    crate::analysis::interdiction::checked_first_stage_cost(net, plan)?;
     let candidates = losses.candidates(net)?;
     let (k, duration) = (losses.k, losses.duration);
     let protectable: Vec<(Element, f64)> = candidates

@@ -1,5 +1,6 @@
-//! The solver layer (DESIGN §5): one settings struct, one typed outcome, every HiGHS status
-//! mapped. Infeasible, time limit and interrupted are outcomes, not errors.
+//! What a solve is asked to do and how it ended: one settings struct, the method, the typed
+//! status, progress and the cancellation flag. Infeasible, time limit and interrupted are
+//! outcomes, not errors.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::mip::ModelSize;
+use crate::solver::mip::ModelSize;
 
 /// How to solve. `Default` is the only source of defaults (the CLI, REST and Python take theirs
 /// from here).
@@ -207,24 +208,4 @@ impl SolverRun {
             _ => None,
         }
     }
-}
-
-/// Solves a sparse MIP with HiGHS.
-pub fn solve_mip(
-    mip: &crate::mip::SparseMip,
-    settings: &Settings,
-    control: &SolveControl,
-) -> Result<SolverRun, crate::StockadeError> {
-    crate::highs::run(mip, settings, control)
-}
-
-/// [`solve_mip`] with a MIP start: values of some columns (index, value), such as the first stage
-/// of a neighbouring solve. A start that does not fit is dropped; it never makes a solve fail.
-pub fn solve_mip_from(
-    mip: &crate::mip::SparseMip,
-    settings: &Settings,
-    control: &SolveControl,
-    start: &[(usize, f64)],
-) -> Result<SolverRun, crate::StockadeError> {
-    crate::highs::run_from(mip, settings, control, start)
 }

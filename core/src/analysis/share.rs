@@ -27,16 +27,17 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{InputError, Problem};
-use crate::game::{
+use crate::analysis::game::{
     coalition_sum, prefixes, sample_orders, shapley_sampled, CoreCheck, Game, EXACT_SHAPLEY_UP_TO,
 };
+use crate::error::{InputError, Problem};
+use crate::formulation::{BuildOptions, SitingProblem};
 use crate::model::{Allowance, Fairness, HazardScope, Model, Sharing};
 use crate::network::Network;
 use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::ScenarioSet;
-use crate::siting::{solve_siting, BuildOptions, SitingProblem};
+use crate::solve::solve_siting;
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -406,7 +407,7 @@ pub fn coalition_model(net: &Network, mask: u64) -> Model {
 
 /// Party ids of a coalition.
 fn names(net: &Network, mask: u64) -> Vec<String> {
-    crate::game::members(mask, net.model.parties.len())
+    crate::analysis::game::members(mask, net.model.parties.len())
         .into_iter()
         .map(|i| net.model.parties[i].id.clone())
         .collect()

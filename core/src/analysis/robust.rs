@@ -32,6 +32,7 @@ use crate::plan::Plan;
 use crate::result::SolveResult;
 use crate::scenario::{intact, Element, ScenarioCase, ScenarioSet};
 use crate::solver::mip::{Col, SparseMip};
+use crate::solver::relative_gap;
 use crate::solver::{solve_mip, Settings, SolveControl, Status};
 use crate::StockadeError;
 
@@ -66,7 +67,7 @@ impl LoopIteration {
             iteration: before.len() + 1,
             lower_bound: lower,
             upper_bound: upper,
-            gap: relative_gap(lower, upper),
+            gap: relative_gap(upper, lower),
             attack: lost.iter().map(|e| ElementRef::of(net, *e)).collect(),
             elapsed_s: started.elapsed().as_secs_f64(),
         }
@@ -179,13 +180,6 @@ fn repeat_proves(
 /// Whether a lower bound lies above an upper bound beyond the relative tolerance.
 fn above(lower: f64, upper: f64, tolerance: f64) -> bool {
     lower.is_finite() && upper.is_finite() && lower - upper > tolerance * upper.abs().max(1.0)
-}
-
-fn relative_gap(lower: f64, upper: f64) -> f64 {
-    if !upper.is_finite() || !lower.is_finite() {
-        return f64::INFINITY;
-    }
-    ((upper - lower) / upper.abs().max(1e-9)).max(0.0)
 }
 
 /// How a loop that stopped ended: optimal only when its last master and subproblem both were.

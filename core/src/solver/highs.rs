@@ -8,7 +8,7 @@ use std::time::Instant;
 use highs_sys as sys;
 
 use crate::solver::mip::SparseMip;
-use crate::solver::settings::{Progress, Settings, SolveControl, SolverRun, Status};
+use crate::solver::settings::{relative_gap, Progress, Settings, SolveControl, SolverRun, Status};
 use crate::StockadeError;
 
 /// Owns a `Highs` instance and frees it on drop.
@@ -467,16 +467,6 @@ pub(crate) fn run_from(
         values,
         row_duals,
     })
-}
-
-/// |objective - bound| / |objective|, with HiGHS's convention of 0 when both are 0.
-pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
-    let diff = (objective - bound).abs();
-    if diff == 0.0 {
-        0.0
-    } else {
-        diff / objective.abs().max(1e-10)
-    }
 }
 
 /// One HiGHS instance kept across many solves of the same LP, changing only bounds and

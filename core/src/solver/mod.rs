@@ -7,7 +7,9 @@ pub mod mip;
 pub mod settings;
 
 use mip::SparseMip;
-pub use settings::{Method, Progress, ProgressSink, Settings, SolveControl, SolverRun, Status};
+pub use settings::{
+    relative_gap, Method, Progress, ProgressSink, Settings, SolveControl, SolverRun, Status,
+};
 
 use crate::StockadeError;
 

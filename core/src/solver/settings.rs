@@ -209,3 +209,19 @@ impl SolverRun {
         }
     }
 }
+
+/// The relative gap of a minimisation between its incumbent (an upper bound) and a proven lower
+/// bound: `(incumbent - bound) / max(|incumbent|, 1e-10)`, 0 when the bound reaches the
+/// incumbent (or crosses it within tolerance), infinite while either is unknown. The one
+/// definition every solve, loop and report uses.
+pub fn relative_gap(incumbent: f64, bound: f64) -> f64 {
+    if !incumbent.is_finite() || !bound.is_finite() {
+        return f64::INFINITY;
+    }
+    let diff = (incumbent - bound).max(0.0);
+    if diff == 0.0 {
+        0.0
+    } else {
+        diff / incumbent.abs().max(1e-10)
+    }
+}

@@ -833,7 +833,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
                 })?;
             bar.finish_and_clear();
             if let Some(path) = &csv {
-                write_csv(path, &stockade::sweep::to_csv(&report))?;
+                write_csv(path, &stockade::report::csv::sweep_csv(&report))?;
                 if path == "-" {
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -871,7 +871,7 @@ fn run(cli: Cli) -> Result<ExitCode, StockadeError> {
             })?;
             bar.finish_and_clear();
             if let Some(path) = &csv {
-                write_csv(path, &stockade::frontier::to_csv(&report))?;
+                write_csv(path, &stockade::report::csv::frontier_csv(&report))?;
                 if path == "-" {
                     return Ok(ExitCode::SUCCESS);
                 }

@@ -594,28 +594,3 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
         (lo.min(v), hi.max(v))
     })
 }
-
-/// The frontier as CSV: one row per level.
-pub fn to_csv(report: &FrontierReport) -> String {
-    let mut out =
-        String::from("level,status,cost,resilience,dominated,knee,mip_gap,runtime_s,warm_from,");
-    out.push_str(&crate::analysis::sweep::KPI_COLUMNS.join(","));
-    out.push('\n');
-    for (i, p) in report.points.iter().enumerate() {
-        let mut row = vec![
-            p.level.to_string(),
-            p.status.as_str().to_string(),
-            crate::analysis::sweep::opt(p.cost),
-            crate::analysis::sweep::opt(p.resilience),
-            p.dominated.to_string(),
-            (report.knee == Some(i)).to_string(),
-            crate::analysis::sweep::opt(p.mip_gap),
-            format!("{:.4}", p.runtime_s),
-            p.warm_from.map(|j| j.to_string()).unwrap_or_default(),
-        ];
-        row.extend(crate::analysis::sweep::kpi_cells(p.kpis.as_ref()));
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    out
-}

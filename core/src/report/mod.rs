@@ -6,6 +6,8 @@ use std::fmt::Write;
 use crate::result::SolveResult;
 use crate::solver::Status;
 
+pub mod csv;
+
 fn money(x: f64, currency: &str) -> String {
     let abs = x.abs();
     let (v, unit) = if abs >= 1e9 {

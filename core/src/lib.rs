@@ -40,7 +40,7 @@ pub use model::{import, Model};
 pub use network::{parse_model, Network};
 pub use plan::Plan;
 pub use result::SolveResult;
-pub use scenario::ScenarioSet;
+pub use scenario::{ScenarioChoice, ScenarioSet};
 pub use solve::{solve_siting, solve_siting_from, WarmStart};
 pub use solver::{Settings, SolveControl, Status};
 

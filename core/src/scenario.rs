@@ -6,7 +6,8 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::HazardScope;
+use crate::error::InputError;
+use crate::model::{HazardScope, Model};
 use crate::network::{Network, NodeRef};
 
 /// One scenario with every availability resolved.
@@ -144,6 +145,46 @@ pub enum Element {
     Route(usize),
 }
 
+/// Which scenarios an analysis runs over: the model's explicit ones, or a sample from its hazards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ScenarioChoice {
+    /// The base scenario and the model's explicit scenarios ([`ScenarioSet::explicit`]).
+    #[default]
+    Explicit,
+    /// `count` scenarios sampled from the hazards with `seed` ([`ScenarioSet::sampled`]).
+    Sampled {
+        /// Scenarios to sample.
+        count: usize,
+        /// Seed of the sample.
+        seed: u64,
+    },
+}
+
+impl ScenarioChoice {
+    /// A sample of `count` when given, the explicit scenarios otherwise.
+    pub fn sampled_or_explicit(count: Option<usize>, seed: u64) -> ScenarioChoice {
+        match count {
+            Some(count) => ScenarioChoice::Sampled { count, seed },
+            None => ScenarioChoice::Explicit,
+        }
+    }
+
+    /// The one check of a sample against the model: sampling needs hazards. `path` names the
+    /// field at fault the way the caller's interface does (`hazards` of the model, or a REST
+    /// request's `scenarios`).
+    pub fn check(self, model: &Model, path: &str) -> Result<(), InputError> {
+        match self {
+            ScenarioChoice::Sampled { count, .. } if model.hazards.is_empty() => {
+                Err(InputError::single(
+                    path,
+                    format!("sampling {count} scenarios needs the model's hazards, and it has none"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl ScenarioSet {
     /// `case` alone, at probability 1: how one scenario's second stage is built by itself.
     pub fn alone(case: &ScenarioCase) -> ScenarioSet {
@@ -199,6 +240,14 @@ impl ScenarioSet {
         }
         normalise(&mut cases);
         ScenarioSet { cases }
+    }
+
+    /// The scenarios `choice` names, after [`ScenarioChoice::check`].
+    pub fn chosen(net: &Network, choice: ScenarioChoice) -> ScenarioSet {
+        match choice {
+            ScenarioChoice::Explicit => ScenarioSet::explicit(net),
+            ScenarioChoice::Sampled { count, seed } => ScenarioSet::sampled(net, count, seed),
+        }
     }
 
     /// `count` equally likely scenarios sampled from the hazards: in each, every hazard happens

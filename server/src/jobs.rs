@@ -14,10 +14,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use stockade::solver::Progress;
-use stockade::{EvaluationSettings, InputError, Settings, SolveControl, StockadeError};
+use stockade::{
+    EvaluationSettings, InputError, ScenarioChoice, Settings, SolveControl, StockadeError,
+};
 use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::{error, info, info_span, warn, Instrument};
 
+use crate::analysis::{Analysis, Hooks, Request};
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::store::{status, JobOutcome, Store, StoreError};
@@ -129,150 +132,81 @@ pub struct AnalysisOutput {
     pub objective: Option<f64>,
 }
 
-/// Runs one analysis to the end on the calling thread (call it from the blocking pool).
-/// `scenario_progress(done, total)` hears from analyses that go scenario by scenario.
+impl StoredInput {
+    /// The dispatcher's request for a job of `kind` with this input.
+    pub fn request(&self, kind: JobKind) -> Result<Request, StockadeError> {
+        let analysis = match kind {
+            JobKind::Solve => Analysis::Solve {
+                settings: self.settings.clone(),
+                scenarios: ScenarioChoice::Explicit,
+            },
+            JobKind::WorstCase => Analysis::WorstCase {
+                plan: stored_plan(self)?,
+                options: self.worst_case.clone().unwrap_or_default(),
+                settings: self.settings.clone(),
+            },
+            JobKind::Evaluate => {
+                let scenarios = ScenarioChoice::sampled_or_explicit(self.scenarios, self.seed);
+                Analysis::Evaluate {
+                    plan: stored_plan(self)?,
+                    scenarios,
+                    settings: self.evaluation.clone().unwrap_or_default(),
+                }
+            }
+            JobKind::Share => Analysis::Share {
+                settings: stockade::share::ShareSettings {
+                    solver: self.settings.clone(),
+                    ..stockade::share::ShareSettings::default()
+                },
+            },
+            JobKind::Sweep => {
+                // Each variant solves on one HiGHS thread unless the caller asked otherwise; the
+                // variants are spread over the cores. Progress counts finished variants.
+                let defaults = stockade::sweep::SweepSettings::default();
+                Analysis::Sweep {
+                    parameters: self.parameters.clone(),
+                    settings: stockade::sweep::SweepSettings {
+                        solver: Settings {
+                            threads: self.settings.threads.or(defaults.solver.threads),
+                            ..self.settings.clone()
+                        },
+                        ..defaults
+                    },
+                }
+            }
+        };
+        Ok(Request {
+            model: self.model.to_string(),
+            survivability: None,
+            analysis,
+        })
+    }
+}
+
+/// Runs one job's analysis to the end on the calling thread (call it from the blocking pool)
+/// through the one dispatcher. `steps(done, total)` hears from analyses that go step by step
+/// (scenarios, coalition models, variants).
 pub fn run_analysis(
     kind: JobKind,
     input: &StoredInput,
     control: &SolveControl,
-    scenario_progress: &(dyn Fn(usize, usize) + Sync),
+    steps: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<AnalysisOutput, StockadeError> {
-    match kind {
-        JobKind::WorstCase => {
-            let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
-            let plan = stored_plan(input)?;
-            let options = input.worst_case.clone().unwrap_or_default();
-            let found = {
-                let _span = info_span!("worst_case", k = options.k).entered();
-                stockade::interdiction::worst_case(
-                    &net,
-                    &plan,
-                    &options,
-                    &[],
-                    &input.settings,
-                    control,
-                )?
-            };
-            let value = serde_json::to_value(&found)
-                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
-            Ok(AnalysisOutput {
-                result: value,
-                solver_status: found.status.as_str().to_string(),
-                interrupted: found.status == stockade::Status::Interrupted,
-                objective: Some(found.cost),
-            })
-        }
-        JobKind::Evaluate => {
-            let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
-            let plan = stored_plan(input)?;
-            let set = match input.scenarios {
-                Some(_) if net.model.hazards.is_empty() => {
-                    return Err(InputError::single(
-                        "scenarios",
-                        "sampling needs the model's hazards, and it has none",
-                    )
-                    .into())
-                }
-                Some(n) => stockade::ScenarioSet::sampled(&net, n, input.seed),
-                None => stockade::ScenarioSet::explicit(&net),
-            };
-            let settings = input.evaluation.clone().unwrap_or_default();
-            let evaluation = {
-                let _span = info_span!("evaluate", scenarios = set.cases.len()).entered();
-                stockade::evaluate_with(
-                    &net,
-                    &plan,
-                    &set,
-                    &settings,
-                    scenario_progress,
-                    control.cancel.as_deref(),
-                )?
-            };
-            let value = serde_json::to_value(&evaluation)
-                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
-            Ok(AnalysisOutput {
-                result: value,
-                solver_status: if evaluation.cancelled {
-                    "interrupted".to_string()
-                } else if evaluation.failed.is_empty() {
-                    "evaluated".to_string()
-                } else {
-                    "evaluated_with_failures".to_string()
-                },
-                interrupted: evaluation.cancelled,
-                objective: Some(evaluation.expected_cost),
-            })
-        }
-        JobKind::Share => {
-            let net = stockade::Network::new(stockade::parse_model(&input.model.to_string())?)?;
-            let settings = stockade::share::ShareSettings {
-                solver: input.settings.clone(),
-                ..stockade::share::ShareSettings::default()
-            };
-            // Progress counts coalition models (reported as `scenarios_done`/`_total`).
-            let report = {
-                let _span = info_span!("share", parties = net.model.parties.len()).entered();
-                stockade::share::share(&net, &settings, scenario_progress)?
-            };
-            let value = serde_json::to_value(&report)
-                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
-            Ok(AnalysisOutput {
-                result: value,
-                solver_status: report.joint.status.as_str().to_string(),
-                interrupted: false,
-                objective: report.joint.cost,
-            })
-        }
-        JobKind::Sweep => {
-            // Each variant solves on one HiGHS thread unless the caller asked otherwise; the
-            // variants are spread over the cores. Progress counts finished variants.
-            let defaults = stockade::sweep::SweepSettings::default();
-            let settings = stockade::sweep::SweepSettings {
-                solver: Settings {
-                    threads: input.settings.threads.or(defaults.solver.threads),
-                    ..input.settings.clone()
-                },
-                ..defaults
-            };
-            let report = {
-                let _span = info_span!("sweep", parameters = input.parameters.len()).entered();
-                stockade::sweep::sweep(
-                    &input.model,
-                    &input.parameters,
-                    &settings,
-                    control.cancel.clone(),
-                    scenario_progress,
-                )?
-            };
-            let interrupted = report
-                .variants
-                .iter()
-                .any(|v| v.status == stockade::Status::Interrupted);
-            let value = serde_json::to_value(&report)
-                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
-            Ok(AnalysisOutput {
-                result: value,
-                solver_status: if interrupted { "interrupted" } else { "swept" }.to_string(),
-                interrupted,
-                objective: None,
-            })
-        }
-        JobKind::Solve => {
-            let model = stockade::parse_model(&input.model.to_string())?;
-            let result = {
-                let _span = info_span!("solve").entered();
-                stockade::solve_with(model, &input.settings, control)?
-            };
-            let value = serde_json::to_value(&result)
-                .map_err(|e| StockadeError::Solver(format!("result not serialisable: {e}")))?;
-            Ok(AnalysisOutput {
-                result: value,
-                solver_status: result.status.as_str().to_string(),
-                interrupted: result.status == stockade::Status::Interrupted,
-                objective: result.objective,
-            })
-        }
-    }
+    let request = input.request(kind)?;
+    let ran = crate::analysis::run(
+        request,
+        &Hooks {
+            control,
+            steps,
+            iteration: &|_| {},
+        },
+    )?;
+    Ok(AnalysisOutput {
+        result: ran.to_json()?,
+        solver_status: ran.solver_status(),
+        interrupted: ran.interrupted(),
+        objective: ran.objective(),
+    })
 }
 
 /// The plan of an `evaluate` or `worst_case` job.

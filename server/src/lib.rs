@@ -2,6 +2,7 @@
 //! `stockade` crate (STYLE 7): HTTP in [`api`], jobs and workers in [`jobs`], persistence in
 //! [`store`], keys and roles in [`auth`].
 
+pub mod analysis;
 pub mod api;
 pub mod auth;
 pub mod config;

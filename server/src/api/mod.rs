@@ -504,12 +504,12 @@ fn checked_evaluation(
         ApiError::invalid(json_path("plan", &path), e.into_inner().to_string())
     })?;
     if let Some(n) = request.scenarios {
-        if model.hazards.is_empty() {
-            return Err(ApiError::invalid(
-                "scenarios",
-                "sampling needs the model's hazards, and it has none",
-            ));
-        }
+        stockade::ScenarioChoice::sampled_or_explicit(Some(n), request.seed.unwrap_or(1))
+            .check(model, "scenarios")
+            .map_err(|e| match e.problems.first() {
+                Some(p) => ApiError::invalid(p.path.clone(), p.message.clone()),
+                None => ApiError::invalid("scenarios", e.to_string()),
+            })?;
         if n == 0 || n > limits.max_sampled_scenarios {
             return Err(ApiError::invalid(
                 "scenarios",

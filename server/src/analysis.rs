@@ -129,8 +129,8 @@ pub struct Hooks<'a> {
     /// `(done, total)` of analyses that go step by step: scenarios, coalition models, variants,
     /// frontier levels.
     pub steps: &'a (dyn Fn(usize, usize) + Sync),
-    /// Each iteration of a bounding loop (robust, fortify).
-    pub iteration: &'a (dyn Fn(&LoopIteration) + Sync),
+    /// Each iteration of a bounding loop (robust, fortify), with the model's currency.
+    pub iteration: &'a (dyn Fn(&LoopIteration, &str) + Sync),
 }
 
 impl std::fmt::Debug for Hooks<'_> {
@@ -291,7 +291,13 @@ pub fn run(request: Request, hooks: &Hooks<'_>) -> Result<Ran, StockadeError> {
         model.policies.survivability = Some(rule);
     }
     let currency = model.currency.clone();
-    let ran = |outcome| Ok(Ran { outcome, currency });
+    let iteration = |it: &LoopIteration| (hooks.iteration)(it, &currency);
+    let ran = |outcome| {
+        Ok(Ran {
+            outcome,
+            currency: currency.clone(),
+        })
+    };
     let _span = info_span!("analysis", kind = analysis.name()).entered();
     // Sweeps vary the file itself and frontiers vary the model; every other analysis works on
     // the network.
@@ -345,7 +351,7 @@ pub fn run(request: Request, hooks: &Hooks<'_>) -> Result<Ran, StockadeError> {
                 &losses,
                 &settings,
                 hooks.control,
-                hooks.iteration,
+                &iteration,
             )?))
         }
         Analysis::Evaluate {
@@ -392,7 +398,7 @@ pub fn run(request: Request, hooks: &Hooks<'_>) -> Result<Ran, StockadeError> {
             limit,
             &settings,
             hooks.control,
-            hooks.iteration,
+            &iteration,
         )?)),
         Analysis::Sweep { .. } | Analysis::Frontier { .. } => {
             unreachable!("handled before the network is built")

@@ -198,7 +198,7 @@ pub fn run_analysis(
         &Hooks {
             control,
             steps,
-            iteration: &|_| {},
+            iteration: &|_, _| {},
         },
     )?;
     Ok(AnalysisOutput {

@@ -177,7 +177,9 @@ impl ScenarioChoice {
             ScenarioChoice::Sampled { count, .. } if model.hazards.is_empty() => {
                 Err(InputError::single(
                     path,
-                    format!("sampling {count} scenarios needs the model's hazards, and it has none"),
+                    format!(
+                        "sampling {count} scenarios needs the model's hazards, and it has none"
+                    ),
                 ))
             }
             _ => Ok(()),

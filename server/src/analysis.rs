@@ -190,7 +190,8 @@ impl Ran {
             Outcome::Solved(r) => report::render(r),
             Outcome::Built(b) => format!(
                 "{}\n",
-                serde_json::to_string_pretty(b).map_err(|e| StockadeError::Solver(e.to_string()))?
+                serde_json::to_string_pretty(b)
+                    .map_err(|e| StockadeError::Solver(e.to_string()))?
             ),
             Outcome::Saa(r) => report::render_saa(r, &self.currency),
             Outcome::Robust(r) => report::render_robust(r),
@@ -345,15 +346,9 @@ pub fn run(request: Request, hooks: &Hooks<'_>) -> Result<Ran, StockadeError> {
         Analysis::Saa { design, settings } => {
             Outcome::Saa(stockade::saa::saa(&net, design, &settings)?)
         }
-        Analysis::Robust { losses, settings } => {
-            Outcome::Robust(Box::new(stockade::robust::solve_robust(
-                &net,
-                &losses,
-                &settings,
-                hooks.control,
-                &iteration,
-            )?))
-        }
+        Analysis::Robust { losses, settings } => Outcome::Robust(Box::new(
+            stockade::robust::solve_robust(&net, &losses, &settings, hooks.control, &iteration)?,
+        )),
         Analysis::Evaluate {
             plan,
             scenarios,

@@ -5,9 +5,11 @@
 //! when sites, suppliers, routes or countries drop out. Questions become mixed-integer programs
 //! solved with HiGHS.
 //!
-//! One pipeline: [`Model`] (the input file) -> [`Network`] (validated) -> [`ScenarioSet`] ->
-//! [`SitingProblem`] (sparse MIP) -> HiGHS -> [`SolveResult`]. The worst case of a plan (which
-//! k losses hurt most, DESIGN §4.3) is [`interdiction::worst_case`]; the min-max plan and the
+//! One pipeline, one folder per stage: [`Model`] (the file, [`model`]) -> [`Network`] (validated,
+//! [`network`]) -> [`ScenarioSet`] ([`scenario`]) -> [`SitingProblem`] (the sparse MIP, built in
+//! the crate-private `formulation`) -> [`solve`] (extensive form or Benders, over [`solver`] and
+//! HiGHS) -> [`SolveResult`] -> [`analysis`] -> [`report`]. The worst case of a plan (which k
+//! losses hurt most, DESIGN §4.3) is [`interdiction::worst_case`]; the min-max plan and the
 //! choice of what to protect are [`robust::solve_robust`] and [`robust::fortify`].
 //!
 //! ```no_run

@@ -131,6 +131,13 @@ pub fn run_cancellable<T: Send + 'static>(
     };
     // The worker has sent its result; joining only reaps the thread.
     let _ = py.detach(|| worker.join());
+    // The last steps (a short call may end before the first poll) reach the caller too.
+    if let (Listener::Steps(callback), Some(Ok(_))) = (&listener, &outcome) {
+        let now = latest.steps.lock().ok().and_then(|slot| *slot);
+        if let Some((done, total)) = now.filter(|n| Some(*n) != reported_steps) {
+            callback.call1((done, total))?;
+        }
+    }
     match outcome {
         Some(Ok(value)) => Ok(value),
         Some(Err(err)) => Err(to_py_err(py, err)),

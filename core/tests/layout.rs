@@ -85,13 +85,14 @@ fn is_ident(c: char) -> bool {
 }
 
 /// Every path written in `code` that starts at `crate`, `super` or `self` (or at a child
-/// module of `me`, after `use`), as segments; and whether it stands in a re-export.
-fn paths(code: &str, children: &BTreeSet<String>) -> Vec<(Vec<String>, bool)> {
+/// module of `me`, after `use`), as segments.
+fn paths(code: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for statement in code.split(';') {
         let trimmed = statement.trim_start();
-        let reexport = trimmed.starts_with("pub use") || trimmed.starts_with("pub(crate) use");
-        let is_use = reexport || trimmed.starts_with("use ");
+        let is_use = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
         let chars: Vec<char> = statement.chars().collect();
         let mut i = 0;
         while i < chars.len() {
@@ -126,7 +127,7 @@ fn paths(code: &str, children: &BTreeSet<String>) -> Vec<(Vec<String>, bool)> {
                     !(segs.len() == 1 && first == "crate" && j + 2 < chars.len() && chars[j] == ':' && chars[j + 2] == '{'),
                     "write `use crate::a::{{..}}` per module, not `use crate::{{a::.., b::..}}`: {statement}"
                 );
-                out.push((segs, reexport));
+                out.push(segs);
             }
             i = j.max(i + 1);
         }
@@ -154,7 +155,7 @@ fn core_graph() -> Graph {
             .collect();
         let text = std::fs::read_to_string(file).expect("read source");
         let mut uses = BTreeSet::new();
-        for (segs, _) in paths(&code_of(&text), &children) {
+        for segs in paths(&code_of(&text), &children) {
             let mut at: Vec<String> = me.clone();
             let mut rest = segs.as_slice();
             match rest[0].as_str() {
@@ -321,13 +322,6 @@ fn the_checker_finds_a_cycle() {
         "use crate::x::y; pub use child::Z; let a = super::super::q::r(1);",
         &children,
     );
-    let segs: Vec<(String, bool)> = found.iter().map(|(s, r)| (s.join("::"), *r)).collect();
-    assert_eq!(
-        segs,
-        vec![
-            ("crate::x::y".to_string(), false),
-            ("child::Z".to_string(), true),
-            ("super::super::q::r".to_string(), false)
-        ]
-    );
+    let segs: Vec<String> = found.iter().map(|s| s.join("::")).collect();
+    assert_eq!(segs, ["crate::x::y", "child::Z", "super::super::q::r"]);
 }

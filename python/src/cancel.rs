@@ -113,16 +113,7 @@ pub fn run_cancellable<T: Send + 'static>(
                     None => Ok(()),
                 }
             }
-            Listener::Steps(callback) => {
-                let now = latest.steps.lock().ok().and_then(|slot| *slot);
-                if now.is_some() && now != reported_steps {
-                    reported_steps = now;
-                    if let Some((done, total)) = now {
-                        callback.call1((done, total))?;
-                    }
-                }
-                Ok(())
-            }
+            Listener::Steps(callback) => new_steps(callback, &latest, &mut reported_steps),
         });
         if let Err(err) = heard {
             cancel.store(true, Ordering::SeqCst);
@@ -133,10 +124,7 @@ pub fn run_cancellable<T: Send + 'static>(
     let _ = py.detach(|| worker.join());
     // The last steps (a short call may end before the first poll) reach the caller too.
     if let (Listener::Steps(callback), Some(Ok(_))) = (&listener, &outcome) {
-        let now = latest.steps.lock().ok().and_then(|slot| *slot);
-        if let Some((done, total)) = now.filter(|n| Some(*n) != reported_steps) {
-            callback.call1((done, total))?;
-        }
+        new_steps(callback, &latest, &mut reported_steps)?;
     }
     match outcome {
         Some(Ok(value)) => Ok(value),
@@ -177,6 +165,20 @@ fn stop<T: Send + 'static>(
         }
     }
     err
+}
+
+/// Calls `callback(done, total)` when the steps changed since `reported`.
+fn new_steps(
+    callback: &Bound<'_, PyAny>,
+    latest: &Latest,
+    reported: &mut Option<(usize, usize)>,
+) -> PyResult<()> {
+    let now = latest.steps.lock().ok().and_then(|slot| *slot);
+    if let Some((done, total)) = now.filter(|n| Some(*n) != *reported) {
+        *reported = now;
+        callback.call1((done, total))?;
+    }
+    Ok(())
 }
 
 fn report_progress(py: Python<'_>, callback: &Bound<'_, PyAny>, p: &Progress) -> PyResult<()> {

@@ -73,12 +73,12 @@ pub(crate) fn evaluate(
     let plan: stockade::Plan = from_json(py, plan_json, "plan", "invalid plan")?;
     let settings: stockade::EvaluationSettings =
         from_json(py, settings_json, "settings", "invalid settings")?;
-    let choice = stockade::ScenarioChoice::sampled_or_explicit(scenarios, seed);
-    choice
-        .check(&model, "hazards")
-        .map_err(|e| input_err(py, e))?;
     let net = py
         .detach(move || stockade::Network::new(model))
+        .map_err(|e| input_err(py, e))?;
+    let choice = stockade::ScenarioChoice::sampled_or_explicit(scenarios, seed);
+    choice
+        .check(&net.model, "hazards")
         .map_err(|e| input_err(py, e))?;
     let evaluation = run_cancellable(
         py,

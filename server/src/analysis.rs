@@ -329,10 +329,10 @@ pub fn run(request: Request, hooks: &Hooks<'_>) -> Result<Ran, StockadeError> {
         }
         _ => {}
     }
-    if let Analysis::Solve { scenarios, .. } | Analysis::Evaluate { scenarios, .. } = &analysis {
-        scenarios.check(&model, "hazards")?;
-    }
     let net = Network::new(model)?;
+    if let Analysis::Solve { scenarios, .. } | Analysis::Evaluate { scenarios, .. } = &analysis {
+        scenarios.check(&net.model, "hazards")?;
+    }
     let outcome = match analysis {
         Analysis::Solve {
             settings,

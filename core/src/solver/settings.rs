@@ -181,7 +181,7 @@ pub struct SolverRun {
     pub objective: Option<f64>,
     /// Best proven lower bound (equals the objective for a solved LP).
     pub best_bound: Option<f64>,
-    /// Relative gap |objective - bound| / max(|objective|, tiny).
+    /// Relative gap of objective and bound ([`relative_gap`]).
     pub mip_gap: Option<f64>,
     /// Wall-clock seconds in HiGHS.
     pub runtime_s: f64,

@@ -127,7 +127,7 @@ pub fn run(args: SolveArgs) -> Result<ExitCode, StockadeError> {
     run_and_show(
         request,
         &Show {
-            json: args.json && !args.build_only,
+            json: args.json,
             plan_out,
             ..Show::default()
         },

@@ -106,22 +106,6 @@ fn default_seed() -> u64 {
     1
 }
 
-impl StoredInput {
-    /// A `solve` input.
-    pub fn solve(model: serde_json::Value, settings: Settings) -> StoredInput {
-        StoredInput {
-            model,
-            settings,
-            plan: None,
-            evaluation: None,
-            scenarios: None,
-            seed: default_seed(),
-            worst_case: None,
-            parameters: Vec::new(),
-        }
-    }
-}
-
 /// What an analysis produced: the JSON the CLI prints with `--json`, and two figures kept apart
 /// for listings.
 #[derive(Debug, Clone)]
@@ -137,6 +121,20 @@ pub struct AnalysisOutput {
 }
 
 impl StoredInput {
+    /// A `solve` input.
+    pub fn solve(model: serde_json::Value, settings: Settings) -> StoredInput {
+        StoredInput {
+            model,
+            settings,
+            plan: None,
+            evaluation: None,
+            scenarios: None,
+            seed: default_seed(),
+            worst_case: None,
+            parameters: Vec::new(),
+        }
+    }
+
     /// The dispatcher's request for a job of `kind` with this input.
     pub fn request(&self, kind: JobKind) -> Result<Request, StockadeError> {
         let analysis = match kind {

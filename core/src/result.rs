@@ -11,7 +11,7 @@ use crate::solver::mip::ModelSize;
 use crate::solver::{Method, Settings, Status};
 
 /// The answer to a siting solve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SolveResult {
     /// How the solve ended.
     pub status: Status,
@@ -78,7 +78,7 @@ fn extensive() -> Method {
 }
 
 /// What a Benders decomposition did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecompositionReport {
     /// Scenarios.
     pub scenarios: usize,
@@ -103,7 +103,7 @@ pub struct DecompositionReport {
 }
 
 /// The plan's risk, computed from its scenario outcomes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RiskReport {
     /// Measure.
     pub measure: RiskMeasure,
@@ -116,7 +116,7 @@ pub struct RiskReport {
 }
 
 /// How N-k survivability was enforced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SurvivabilityReport {
     /// Largest number of simultaneous losses.
     pub k: u32,
@@ -136,7 +136,7 @@ pub struct SurvivabilityReport {
 }
 
 /// Annual cost of the plan by kind, currency/yr.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CostBreakdown {
     /// Site opening and new modules (annualised).
     pub investment: f64,
@@ -149,7 +149,7 @@ pub struct CostBreakdown {
 }
 
 /// The plan for one site.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SitePlan {
     /// Site id.
     pub id: String,
@@ -172,7 +172,7 @@ pub struct SitePlan {
 }
 
 /// The plan for one depot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DepotPlan {
     /// Depot id.
     pub id: String,
@@ -185,7 +185,7 @@ pub struct DepotPlan {
 }
 
 /// How the plan fares in one scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioOutcome {
     /// Scenario id.
     pub id: String,
@@ -204,7 +204,7 @@ pub struct ScenarioOutcome {
 }
 
 /// Flow on one route.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FlowResult {
     /// Route id.
     pub route: String,
@@ -221,7 +221,7 @@ pub struct FlowResult {
 }
 
 /// Unmet demand at one node in one scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShortfallResult {
     /// Demand node id.
     pub demand: String,
@@ -234,7 +234,7 @@ pub struct ShortfallResult {
 }
 
 /// One policy constraint, its limit, the plan's value and the slack between them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyResult {
     /// Constraint family: `site_share`, `country_share`, `trusted_share`, `open_sites_min`,
     /// `open_sites_max`, `min_countries`, `min_separation_km`, `budget`.
@@ -257,14 +257,14 @@ pub struct PolicyResult {
 }
 
 /// What makes a model infeasible: the constraints that cannot all hold and the least violation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// One entry per constraint that cannot hold.
     pub violations: Vec<Violation>,
 }
 
 /// One constraint that cannot hold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     /// Constraint family (see [`PolicyResult::family`]) or `demand` for hard demand.
     pub family: String,

@@ -39,7 +39,7 @@ impl Default for EvaluationSettings {
 }
 
 /// One scenario's outcome under the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioEvaluation {
     /// Scenario id.
     pub id: String,
@@ -55,7 +55,7 @@ pub struct ScenarioEvaluation {
 }
 
 /// Shortfall KPIs of one group of demand (a material, a priority, a country).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GroupKpi {
     /// Group key.
     pub key: String,
@@ -74,7 +74,7 @@ pub struct GroupKpi {
 }
 
 /// A scenario among the worst.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorstScenario {
     /// Scenario id.
     pub id: String,
@@ -89,7 +89,7 @@ pub struct WorstScenario {
 }
 
 /// The KPIs of a plan over a scenario set.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evaluation {
     /// Scenarios evaluated.
     pub scenarios: usize,

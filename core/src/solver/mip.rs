@@ -41,7 +41,17 @@ pub struct SparseMip {
 }
 
 /// Size of a model as HiGHS sees it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct ModelSize {
     /// Constraints.
     pub rows: usize,

@@ -14,7 +14,8 @@ impl Drop for CancelOnDrop {
 /// Solves a small model synchronously; the answer is what `stockade solve --json` prints.
 #[utoipa::path(post, path = "/v1/solve", tag = "models", security(("bearer" = [])),
     request_body = SolveRequest,
-    responses((status = 200, description = "The solve result (as `stockade solve --json`)", body = Object),
+    responses((status = 200, description = "The solve result (as `stockade solve --json`)",
+               body = SolveResultSchema),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),
               (status = 422, body = error::ErrorBody), (status = 429, body = error::ErrorBody),
@@ -210,7 +211,7 @@ pub async fn get_job(
 /// A job's result: the JSON `stockade solve --json` prints for the same input.
 #[utoipa::path(get, path = "/v1/jobs/{id}/result", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id")),
-    responses((status = 200, description = "The result", body = Object),
+    responses((status = 200, description = "The result", body = JobResult),
               (status = 401, body = error::ErrorBody), (status = 404, body = error::ErrorBody),
               (status = 409, body = error::ErrorBody, description = "Not finished, or failed"),
               (status = 503, body = error::ErrorBody, description = "The job store cannot write")))]

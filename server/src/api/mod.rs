@@ -35,6 +35,12 @@ mod extract;
 mod jobs;
 pub mod openapi;
 mod requests;
+mod schemas;
+
+use schemas::{
+    JobResult, JobSettings, ModelSchema, ParameterSchema, PlanSchema, ProblemSchema,
+    SettingsSchema, SolveResultSchema, WorstCaseOptionsSchema,
+};
 mod service;
 mod views;
 

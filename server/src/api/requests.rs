@@ -82,21 +82,18 @@ pub fn validation_problems(
 pub struct JobRequest {
     /// The analysis to run.
     pub kind: JobKind,
-    /// The model (see `GET /v1/schema/model`).
-    #[schema(value_type = Object)]
+    /// The model (also at `GET /v1/schema/model`).
+    #[schema(value_type = ModelSchema)]
     pub model: Value,
-    /// Settings; every field optional. For `solve` and `share`, the library's `Settings` (time
-    /// limit capped by the server; for `share` it applies to each coalition solve); for
-    /// `evaluate`, `EvaluationSettings` (`threads`, `warm_start`).
-    /// Settings; every field optional. For `solve`, the library's `Settings` (time limit capped
-    /// by the server; also for `worst_case`); for `evaluate`, `EvaluationSettings` (`threads`,
-    /// `warm_start`).
+    /// Settings; every field optional. For `solve`, `share` (each coalition solve), `sweep`
+    /// (each variant) and `worst_case`, the library's `Settings` (time limit capped by the
+    /// server); for `evaluate`, `EvaluationSettings` (`threads`, `warm_start`).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<JobSettings>)]
     pub settings: Option<Value>,
     /// `evaluate`, `worst_case`: the plan, as a `solve` result gives it in `plan`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<PlanSchema>)]
     pub plan: Option<Value>,
     /// `evaluate`: scenarios to sample from the model's hazards (the explicit ones when absent).
     #[serde(default)]
@@ -108,13 +105,13 @@ pub struct JobRequest {
     /// (`[{"path": "policies.country_share.cap", "values": [0.5, 0.4]}]`); the variants are
     /// their Cartesian product, each solved with `settings` (one HiGHS thread unless set).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<ParameterSchema>>)]
     pub parameters: Option<Vec<stockade::sweep::Parameter>>,
     /// `worst_case`: what can be lost, every field optional: `k` (default 1), `targets`
     /// (`sites`, `suppliers`, `depots`, `routes`; all by default), `duration` (share of the
     /// year, default 1), `single_points_of_failure` (default true).
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<WorstCaseOptionsSchema>)]
     pub worst_case: Option<Value>,
 }
 
@@ -122,12 +119,12 @@ pub struct JobRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SolveRequest {
-    /// The model (see `GET /v1/schema/model`).
-    #[schema(value_type = Object)]
+    /// The model (also at `GET /v1/schema/model`).
+    #[schema(value_type = ModelSchema)]
     pub model: Value,
     /// Solver settings, as for jobs; the time limit is capped lower.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<SettingsSchema>)]
     pub settings: Option<Value>,
 }
 

@@ -49,7 +49,7 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 
 /// Validates a model (the body is the model itself).
 #[utoipa::path(post, path = "/v1/validate", tag = "models", security(("bearer" = [])),
-    request_body(content = Object, description = "A model"),
+    request_body(content = ModelSchema, description = "A model"),
     responses((status = 200, body = ValidateResponse),
               (status = 400, body = error::ErrorBody), (status = 401, body = error::ErrorBody),
               (status = 403, body = error::ErrorBody), (status = 413, body = error::ErrorBody),

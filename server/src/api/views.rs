@@ -61,7 +61,7 @@ pub struct JobView {
     /// Latest progress while running.
     pub progress: Option<ProgressView>,
     /// The error of a failed job (`code`, `message`, `details`).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<error::ErrorObject>)]
     pub error: Option<Value>,
     /// Links.
     pub links: JobLinks,
@@ -119,7 +119,7 @@ pub struct ValidateResponse {
     /// No problems.
     pub valid: bool,
     /// Each problem: `path`, `entity`, `message`.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<ProblemSchema>)]
     pub problems: Vec<stockade::Problem>,
 }
 

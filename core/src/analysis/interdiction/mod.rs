@@ -118,7 +118,9 @@ pub fn candidate_elements(net: &Network, targets: &[String]) -> Result<Vec<Eleme
 }
 
 /// An element named for people and files.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ElementRef {
     /// `site`, `supplier`, `depot` or `route`.
     pub kind: String,

@@ -5,7 +5,7 @@ use super::problem::*;
 use super::*;
 
 /// Unmet demand of one node in a loss.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DemandShortfall {
     /// Demand node id.
     pub demand: String,
@@ -18,7 +18,7 @@ pub struct DemandShortfall {
 }
 
 /// One element lost alone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SinglePointOfFailure {
     /// Rank, 1 = the most costly loss.
     pub rank: usize,
@@ -35,7 +35,7 @@ pub struct SinglePointOfFailure {
 }
 
 /// The worst case of a plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WorstCase {
     /// Most elements lost at once.
     pub k: u32,

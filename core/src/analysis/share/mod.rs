@@ -106,7 +106,7 @@ impl Default for ShareSettings {
 /// The answer to `stockade share`: the joint plan, what each party would pay alone, how the
 /// joint cost is divided under each rule, whether the division is stable, and the gain from
 /// cooperating. Money in `currency` per year.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShareReport {
     /// Name of the model.
     pub model: String,
@@ -147,7 +147,7 @@ pub struct ShareReport {
 }
 
 /// The joint plan in brief.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct JointPlan {
     /// How the grand-coalition solve ended.
     pub status: Status,
@@ -166,7 +166,7 @@ pub struct JointPlan {
 }
 
 /// What one open depot of the joint plan holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeldStock {
     /// Depot id.
     pub depot: String,
@@ -177,7 +177,7 @@ pub struct HeldStock {
 }
 
 /// Expected tonnes released from one party's depots to another party's demand.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Release {
     /// Depot owner.
     pub from: String,
@@ -190,7 +190,7 @@ pub struct Release {
 }
 
 /// One party's side of the deal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PartyShare {
     /// Party id.
     pub id: String,
@@ -213,7 +213,7 @@ pub struct PartyShare {
 }
 
 /// One rule's division of the joint cost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Allocation {
     /// The rule.
     pub rule: Rule,
@@ -230,7 +230,7 @@ pub struct Allocation {
 }
 
 /// A coalition that would rather walk away.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CoalitionObjection {
     /// Party ids.
     pub coalition: Vec<String>,
@@ -241,7 +241,7 @@ pub struct CoalitionObjection {
 }
 
 /// The core check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CoreReport {
     /// Whether a stable allocation exists.
     pub nonempty: bool,
@@ -253,7 +253,7 @@ pub struct CoreReport {
 }
 
 /// One coalition's stand-alone optimum.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CoalitionValue {
     /// Party ids.
     pub coalition: Vec<String>,
@@ -268,7 +268,7 @@ pub struct CoalitionValue {
 }
 
 /// The joint plan's cost under the other sharing mode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OtherSharing {
     /// The other mode.
     pub sharing: Sharing,

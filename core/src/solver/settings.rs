@@ -8,6 +8,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::error::InputError;
 use crate::solver::mip::ModelSize;
 
 /// How to solve. `Default` is the only source of defaults (the CLI, REST and Python take theirs
@@ -18,6 +19,7 @@ pub struct Settings {
     /// Wall-clock limit in seconds; none for no limit.
     pub time_limit_s: Option<f64>,
     /// Relative MIP gap at which the solve stops as optimal (1e-6 = 0.0001 %).
+    #[schemars(range(min = 0.0))]
     pub mip_gap: f64,
     /// Threads HiGHS may use; none for HiGHS's own choice. Results are deterministic for a given
     /// input, settings and thread count. HiGHS keeps one thread pool per process, sized by the
@@ -34,6 +36,7 @@ pub struct Settings {
     /// interdiction MIP prices hard demand at a large penalty) set it tighter, since a binary at
     /// 1e-6 times a big-M of 1e7 is a real error.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1e-10))]
     pub mip_feasibility_tolerance: Option<f64>,
     /// How to solve a two-stage model: the extensive form in one MIP, Benders decomposition, or
     /// the choice made by size (`auto`). The result says which one ran.
@@ -95,6 +98,51 @@ impl Default for Settings {
             method: Method::Auto,
             mip_feasibility_tolerance: None,
         }
+    }
+}
+
+/// HiGHS's least `mip_feasibility_tolerance`; it rejects anything smaller.
+pub const MIN_MIP_FEASIBILITY_TOLERANCE: f64 = 1e-10;
+
+impl Settings {
+    /// The values HiGHS would reject, each at its path under `prefix` (`settings` in a REST
+    /// body): a time limit that is not a positive number, a negative or non-finite gap, a
+    /// feasibility tolerance below HiGHS's least ([`MIN_MIP_FEASIBILITY_TOLERANCE`]).
+    pub fn check(&self, prefix: &str) -> Result<(), InputError> {
+        if let Some(t) = self.time_limit_s {
+            if !(t.is_finite() && t > 0.0) {
+                let path = field_path(prefix, "time_limit_s");
+                return Err(InputError::single(path, format!("must be > 0, got {t}")));
+            }
+        }
+        self.check_highs(prefix)
+    }
+
+    /// The part of [`Settings::check`] every HiGHS call makes: the gap and the tolerance (a
+    /// decomposition's last master may be left no time, which HiGHS takes as "stop now").
+    pub(crate) fn check_highs(&self, prefix: &str) -> Result<(), InputError> {
+        if !(self.mip_gap.is_finite() && self.mip_gap >= 0.0) {
+            let path = field_path(prefix, "mip_gap");
+            let gap = self.mip_gap;
+            return Err(InputError::single(path, format!("must be >= 0, got {gap}")));
+        }
+        if let Some(tol) = self.mip_feasibility_tolerance {
+            if !(tol.is_finite() && tol >= MIN_MIP_FEASIBILITY_TOLERANCE) {
+                let path = field_path(prefix, "mip_feasibility_tolerance");
+                let least = MIN_MIP_FEASIBILITY_TOLERANCE;
+                let message = format!("must be at least {least:e} (HiGHS's least), got {tol}");
+                return Err(InputError::single(path, message));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn field_path(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}.{field}")
     }
 }
 
@@ -223,5 +271,53 @@ pub fn relative_gap(incumbent: f64, bound: f64) -> f64 {
         0.0
     } else {
         diff / incumbent.abs().max(1e-10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_highs_would_reject_are_named_by_field() {
+        assert!(Settings::default().check("settings").is_ok());
+        for (settings, path) in [
+            (
+                Settings {
+                    mip_feasibility_tolerance: Some(0.0),
+                    ..Settings::default()
+                },
+                "settings.mip_feasibility_tolerance",
+            ),
+            (
+                Settings {
+                    mip_feasibility_tolerance: Some(f64::NAN),
+                    ..Settings::default()
+                },
+                "settings.mip_feasibility_tolerance",
+            ),
+            (
+                Settings {
+                    mip_gap: -1e-3,
+                    ..Settings::default()
+                },
+                "settings.mip_gap",
+            ),
+            (
+                Settings {
+                    time_limit_s: Some(0.0),
+                    ..Settings::default()
+                },
+                "settings.time_limit_s",
+            ),
+        ] {
+            let err = settings.check("settings").expect_err(path);
+            assert_eq!(err.problems[0].path, path, "{err}");
+        }
+        let least = Settings {
+            mip_feasibility_tolerance: Some(1e-10),
+            ..Settings::default()
+        };
+        assert!(least.check("").is_ok());
     }
 }

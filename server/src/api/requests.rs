@@ -236,14 +236,12 @@ pub(super) fn checked_settings(settings: Option<Value>, cap_s: f64) -> Result<Se
             ApiError::invalid(json_path("settings", &path), e.into_inner().to_string())
         })?,
     };
-    if let Some(t) = settings.time_limit_s {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(ApiError::invalid(
-                "settings.time_limit_s",
-                format!("must be > 0, got {t}"),
-            ));
-        }
-    }
+    settings
+        .check("settings")
+        .map_err(|e| match e.problems.first() {
+            Some(p) => ApiError::invalid(p.path.clone(), p.message.clone()),
+            None => ApiError::invalid("settings", e.to_string()),
+        })?;
     settings.time_limit_s = Some(settings.time_limit_s.map_or(cap_s, |t| t.min(cap_s)));
     // The HiGHS log would go to the server's stderr, not to the caller.
     settings.log = false;

@@ -113,6 +113,8 @@ fn scheduler_threads(requested: Option<u32>) -> Option<u32> {
 }
 
 fn apply_settings(h: &Instance, settings: &Settings) -> Result<(), StockadeError> {
+    // What HiGHS would reject is the caller's input, said by field, not a solver failure.
+    settings.check_highs("settings")?;
     h.set_bool("output_flag", settings.log)?;
     if settings.log {
         // HiGHS's console is stdout, where `--json` output goes: its log goes to stderr instead,
@@ -432,14 +434,20 @@ pub(crate) fn run_from(
         let mut row_value = vec![0.0; mip.num_rows()];
         row_duals = vec![0.0; mip.num_rows()];
         // SAFETY: each buffer has the length HiGHS writes (columns or rows of the passed model).
-        let st = unsafe {
-            sys::Highs_getSolution(
-                h.0,
-                values.as_mut_ptr(),
-                col_dual.as_mut_ptr(),
-                row_value.as_mut_ptr(),
-                row_duals.as_mut_ptr(),
-            )
+        // A model without columns (an empty network) has nothing to read, and HiGHS says
+        // so with an error: its values and duals are the zeros already here.
+        let st = if values.is_empty() {
+            sys::kHighsStatusOk
+        } else {
+            unsafe {
+                sys::Highs_getSolution(
+                    h.0,
+                    values.as_mut_ptr(),
+                    col_dual.as_mut_ptr(),
+                    row_value.as_mut_ptr(),
+                    row_duals.as_mut_ptr(),
+                )
+            }
         };
         h.check("reading the solution", st)?;
         if !mip.is_lp() {

@@ -132,14 +132,20 @@ impl LpSession {
         let mut row_value = vec![0.0; self.num_rows];
         let mut row_dual = vec![0.0; self.num_rows];
         // SAFETY: buffers sized to the model's columns and rows.
-        let st = unsafe {
-            sys::Highs_getSolution(
-                self.highs.0,
-                values.as_mut_ptr(),
-                col_dual.as_mut_ptr(),
-                row_value.as_mut_ptr(),
-                row_dual.as_mut_ptr(),
-            )
+        // A model without columns (an empty network) has nothing to read, and HiGHS says
+        // so with an error: its values and duals are the zeros already here.
+        let st = if values.is_empty() {
+            sys::kHighsStatusOk
+        } else {
+            unsafe {
+                sys::Highs_getSolution(
+                    self.highs.0,
+                    values.as_mut_ptr(),
+                    col_dual.as_mut_ptr(),
+                    row_value.as_mut_ptr(),
+                    row_dual.as_mut_ptr(),
+                )
+            }
         };
         self.highs.check("reading the solution", st)?;
         Ok(LpOutcome {

@@ -169,8 +169,8 @@ mod tests {
             T::schema_name()
         );
         for (name, original) in all {
-            let original = serde_json::to_value(original).unwrap();
-            let converted = serde_json::to_value(to_openapi(&original, &name)).unwrap();
+            let original = serde_json::to_value(original).expect("serialises");
+            let converted = serde_json::to_value(to_openapi(&original, &name)).expect("serialises");
             let mut changes = Vec::new();
             differences(&original, &converted, &mut String::new(), &mut changes);
             assert!(
@@ -234,7 +234,7 @@ mod tests {
     fn no_two_library_types_share_a_component_name() {
         let mut seen: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
         for (name, schema) in components() {
-            let schema = serde_json::to_value(schema).unwrap();
+            let schema = serde_json::to_value(schema).expect("serialises");
             if let Some(earlier) = seen.insert(name.clone(), schema.clone()) {
                 assert_eq!(earlier, schema, "two library types are both called {name}");
             }

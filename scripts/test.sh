@@ -90,6 +90,9 @@ python_tests
 # The REST API against its own OpenAPI document (schemathesis, installed in python/.venv from
 # python/requirements-test.txt): no 5xx, every response as documented. A few seconds.
 bash scripts/api-fuzz.sh 30
+# The OpenAPI document through a generated client: an OpenAPI 3.1 validator, then a client from
+# openapi-python-client solving cap41 to its published optimum with typed answers.
+bash scripts/openapi-client.sh
 
 # Load: 100 concurrent clients, mixed solves, polls and cancellations, for 20 s (the full soak is
 # scripts/soak.sh); fails on any error besides 429, a lost job or memory growth.

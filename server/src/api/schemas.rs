@@ -25,25 +25,46 @@ fn generator() -> SchemaGenerator {
             s.definitions_path = "#/components/schemas/".into();
             s.meta_schema = None;
         })
-        .with_visitor(TuplesAsPrefixItems)
+        .with_visitor(ForClientGenerators)
         .into_generator()
 }
 
 /// Writes a tuple (`(String, f64)`: draft-07's `items: [a, b]`) as JSON Schema 2020-12 and
-/// OpenAPI 3.1 do: `prefixItems: [a, b]`, `items: false`.
+/// OpenAPI 3.1 do: `prefixItems: [a, b]` (with `minItems` = `maxItems` = its length, `items` any
+/// of them); drops the `{}` default of a nested struct.
 #[derive(Debug, Clone)]
-struct TuplesAsPrefixItems;
+struct ForClientGenerators;
 
-impl Visitor for TuplesAsPrefixItems {
+impl Visitor for ForClientGenerators {
     fn visit_schema_object(&mut self, schema: &mut SchemaObject) {
         visit_schema_object(self, schema);
+        // A nested struct that defaults to `{}` (every field its own default, which each field
+        // says): client generators refuse a default on an object-typed property.
+        let refers = schema
+            .subschemas
+            .as_ref()
+            .is_some_and(|s| s.all_of.is_some());
+        if let Some(metadata) = schema.metadata.as_mut().filter(|_| refers) {
+            if matches!(&metadata.default, Some(serde_json::Value::Object(m)) if m.is_empty()) {
+                metadata.default = None;
+            }
+        }
         let Some(array) = schema.array.as_mut() else {
             return;
         };
         if let Some(SingleOrVec::Vec(items)) = &array.items {
-            let items = serde_json::to_value(items).expect("a JSON Schema serialises");
-            array.items = Some(SingleOrVec::Single(Box::new(JsonSchemaNode::Bool(false))));
-            schema.extensions.insert("prefixItems".into(), items);
+            let prefix = serde_json::to_value(items).expect("a JSON Schema serialises");
+            // `items` (which the length bounds never let apply) is any of the tuple's types:
+            // client generators refuse both `items: false` and an array without `items`.
+            let any = SchemaObject {
+                subschemas: Some(Box::new(schemars::schema::SubschemaValidation {
+                    any_of: Some(items.clone()),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            };
+            array.items = Some(SingleOrVec::Single(Box::new(JsonSchemaNode::Object(any))));
+            schema.extensions.insert("prefixItems".into(), prefix);
         }
     }
 }

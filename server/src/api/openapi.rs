@@ -52,7 +52,10 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The document served at `/openapi.json`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document served at `/openapi.json`, built once per process: the library's components
+/// come from `schemars` generators, work not worth repeating on every request.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(ApiDoc::openapi);
+    &DOCUMENT
 }

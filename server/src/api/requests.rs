@@ -128,6 +128,15 @@ pub struct SolveRequest {
     pub settings: Option<Value>,
 }
 
+/// A 422 at the first problem of a library check whose paths are already the request's (it was
+/// given the prefix); at `fallback` when it names none.
+fn first_problem(e: stockade::InputError, fallback: &str) -> ApiError {
+    match e.problems.first() {
+        Some(p) => ApiError::invalid(p.path.clone(), p.message.clone()),
+        None => ApiError::invalid(fallback, e.to_string()),
+    }
+}
+
 pub(super) fn json_path(prefix: &str, path: &str) -> String {
     if path.is_empty() || path == "$" || path == "." {
         prefix.to_string()
@@ -238,10 +247,7 @@ pub(super) fn checked_settings(settings: Option<Value>, cap_s: f64) -> Result<Se
     };
     settings
         .check("settings")
-        .map_err(|e| match e.problems.first() {
-            Some(p) => ApiError::invalid(p.path.clone(), p.message.clone()),
-            None => ApiError::invalid("settings", e.to_string()),
-        })?;
+        .map_err(|e| first_problem(e, "settings"))?;
     settings.time_limit_s = Some(settings.time_limit_s.map_or(cap_s, |t| t.min(cap_s)));
     // The HiGHS log would go to the server's stderr, not to the caller.
     settings.log = false;
@@ -305,10 +311,7 @@ pub(super) fn checked_evaluation(
     if let Some(n) = request.scenarios {
         stockade::ScenarioChoice::sampled_or_explicit(Some(n), request.seed.unwrap_or(1))
             .check(model, "scenarios")
-            .map_err(|e| match e.problems.first() {
-                Some(p) => ApiError::invalid(p.path.clone(), p.message.clone()),
-                None => ApiError::invalid("scenarios", e.to_string()),
-            })?;
+            .map_err(|e| first_problem(e, "scenarios"))?;
         if n == 0 || n > limits.max_sampled_scenarios {
             return Err(ApiError::invalid(
                 "scenarios",

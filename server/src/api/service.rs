@@ -43,7 +43,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
 /// The OpenAPI document of this service.
 #[utoipa::path(get, path = "/openapi.json", tag = "service",
     responses((status = 200, description = "OpenAPI 3.1 document")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+pub async fn openapi_json() -> Json<&'static utoipa::openapi::OpenApi> {
     Json(openapi::document())
 }
 
